@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+const csvIds = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((id) => id.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric chat ids, comma-separated')));
+
+const bool = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('')
+  .transform((value) => value === 'true' || value === '1');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(z.url().optional());
+
+/**
+ * Every setting Runway reads, from the environment (SPEC section 7). Parsed
+ * once at start-up; nothing else reads process.env.
+ */
+const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  /** Prefix of every BullMQ queue and Redis key, so installations can share a Redis. */
+  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('runway'),
+  DOCKER_HOST: optionalString.pipe(
+    z.string().regex(/^(unix|tcp|https?):\/\//, 'must be unix://, tcp://, http:// or https://').optional(),
+  ),
+  DOCKER_TLS_VERIFY: bool,
+  DOCKER_CERT_PATH: optionalString,
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
+  API_KEY_ENV: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be 1-16 lowercase letters or digits').default('prod'),
+  /** Largest JSON or form body the API accepts. */
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'must look like 100kb').default('100kb'),
+
+  TELEGRAM_BOT_TOKEN: optionalString,
+  TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+  TELEGRAM_WEBHOOK_SECRET: optionalString,
+  TELEGRAM_ALLOWED_USERS: csvIds,
+  TELEGRAM_ADMINS: csvIds,
+  DISCORD_BOT_TOKEN: optionalString,
+  DISCORD_API_BASE: z.url().default('https://discord.com/api'),
+  DISCORD_ALLOWED_USERS: csvIds,
+  DISCORD_ADMINS: csvIds,
+
+  ACME_DIRECTORY_URL: z.url().default('https://acme-staging-v02.api.letsencrypt.org/directory'),
+  ACME_EMAIL: optionalString.pipe(z.email().optional()),
+  ACME_CA_CERT: optionalString,
+  ACME_ORDERS_PER_DOMAIN_PER_WEEK: z.coerce.number().int().min(1).default(20),
+
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(100),
+  RATE_LIMIT_TTL: z.coerce.number().int().min(1000).default(60_000),
+
+  NGINX_BIN: z.string().default('nginx'),
+  /** Extra arguments for every nginx invocation, e.g. `-p /srv/nginx -c conf/nginx.conf`. */
+  NGINX_ARGS: z.string().default(''),
+  NGINX_SITES_DIR: z.string().default('/etc/nginx/runway'),
+  NGINX_CERTS_DIR: z.string().default('/var/lib/runway/certs'),
+  NGINX_ACME_WEBROOT: z.string().default('/var/www/runway-acme'),
+
+  SWARM_ENDPOINT_MODE: z.enum(['vip', 'dnsrr']).default('dnsrr'),
+  SWARM_PUBLISH_MODE: z.enum(['ingress', 'host']).default('host'),
+  SWARM_DEFAULT_CPU: z.coerce.number().positive().default(1),
+  SWARM_DEFAULT_MEMORY_MB: z.coerce.number().int().positive().default(512),
+  SWARM_MAX_CPU: z.coerce.number().positive().default(4),
+  SWARM_MAX_MEMORY_MB: z.coerce.number().int().positive().default(8192),
+  SWARM_MAX_REPLICAS: z.coerce.number().int().positive().default(10),
+  DEPLOY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+  ALLOW_FILE_GIT_URLS: bool,
+  RUNWAY_STATE_DIR: z.string().default('/var/lib/runway'),
+  METRICS_TOKEN: optionalString,
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Thrown when configuration is invalid; `problems` holds one line per problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(environment)';
+    const message = issue.code === 'invalid_type' && env[key] === undefined ? 'is required' : issue.message;
+    return `${key}: ${message}`;
+  });
+  throw new ConfigError(problems);
+}

@@ -1,0 +1,128 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Docker from 'dockerode';
+import { Redis } from 'ioredis';
+import { createApp, type RouteMount } from './api/app.js';
+import { createOpenApiRegistry } from './api/openapi-registry.js';
+import { mountSystemRoutes } from './api/routes/system-routes.js';
+import type { Config } from './config/config.js';
+import { createDatabase, type Database } from './db/prisma.js';
+import { createDockerClient } from './docker/docker-client.js';
+import { databaseCheck, diskCheck, dockerCheck, memoryCheck, redisCheck } from './health/health-checks.js';
+import type { Logger } from './logging/logger.js';
+import { VERSION } from './version.js';
+
+/** Which parts this process runs (SPEC section 8). */
+export type Role = 'all' | 'api' | 'worker';
+
+/** Long-lived clients shared by every part of one process. */
+export interface Infrastructure {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  redis: Redis;
+  docker: Docker;
+}
+
+export interface Component {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export interface Runtime {
+  infra: Infrastructure;
+  /** Set when the process serves the API. */
+  server?: Server;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export function createInfrastructure(config: Config, logger: Logger): Infrastructure {
+  const redis = new Redis(config.REDIS_URL, {
+    lazyConnect: false,
+    // Fail commands fast while Redis is down instead of queueing them forever;
+    // the connection itself keeps retrying, so Runway recovers on its own.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  redis.on('error', (error) => logger.warn({ err: { message: error.message } }, 'redis connection error'));
+  return {
+    config,
+    logger,
+    db: createDatabase(config.DATABASE_URL),
+    redis,
+    docker: createDockerClient({
+      dockerHost: config.DOCKER_HOST,
+      tlsVerify: config.DOCKER_TLS_VERIFY,
+      certPath: config.DOCKER_CERT_PATH,
+    }),
+  };
+}
+
+function buildRouteMounts(infra: Infrastructure): RouteMount[] {
+  const checks = {
+    database: databaseCheck(infra.db),
+    redis: redisCheck(infra.redis),
+    docker: dockerCheck(infra.docker),
+    disk: diskCheck(infra.config.RUNWAY_STATE_DIR, 512 * 1024 * 1024),
+    memory: memoryCheck(128 * 1024 * 1024),
+  };
+  return [(router, registry) => mountSystemRoutes(router, registry, { version: VERSION, checks })];
+}
+
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return `http://${address.address === '0.0.0.0' ? '127.0.0.1' : address.address}:${address.port}`;
+}
+
+/**
+ * Wires and starts one Runway process. Every client is built here and passed
+ * down; nothing below holds a module-level singleton.
+ */
+export async function startRuntime(config: Config, logger: Logger, role: Role): Promise<Runtime> {
+  const infra = createInfrastructure(config, logger);
+  const components: Component[] = [];
+  let server: Server | undefined;
+  let url: string | undefined;
+
+  if (role === 'all' || role === 'api') {
+    const app = createApp({
+      logger,
+      registry: createOpenApiRegistry(),
+      mounts: buildRouteMounts(infra),
+      version: VERSION,
+      publicUrl: config.PUBLIC_URL,
+      bodyLimit: config.BODY_LIMIT,
+    });
+    server = createServer(app);
+    url = await listen(server, config.PORT, config.HOST);
+    logger.info({ url, role }, 'API listening');
+    const api = server;
+    components.push({
+      name: 'api',
+      stop: () =>
+        new Promise<void>((resolve) => {
+          // Finish in-flight requests; idle keep-alive sockets would hold close() open.
+          api.close(() => resolve());
+          api.closeIdleConnections();
+        }),
+    });
+  }
+
+  return {
+    infra,
+    server,
+    url,
+    async stop() {
+      for (const component of components.reverse()) {
+        await component.stop().catch((error) => logger.error({ err: error, component: component.name }, 'stop failed'));
+      }
+      await infra.db.$disconnect();
+      infra.redis.disconnect();
+    },
+  };
+}
