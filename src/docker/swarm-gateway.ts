@@ -1,0 +1,131 @@
+/**
+ * The narrow Swarm interface Runway's use cases talk to (STYLE.md example 3).
+ * One dockerode implementation (dockerode-swarm-gateway.ts) and one in-memory
+ * fake for unit tests; a contract suite runs against both so the fake cannot
+ * drift. Only a 404 from the engine means "absent".
+ */
+import type { Readable } from 'node:stream';
+
+/** Labels tie every Docker object to its user, environment and deployment. */
+export const LABEL_PREFIX = 'io.runway';
+export const LABELS = {
+  managed: `${LABEL_PREFIX}.managed`,
+  user: `${LABEL_PREFIX}.user`,
+  environment: `${LABEL_PREFIX}.environment`,
+  service: `${LABEL_PREFIX}.service`,
+  deployment: `${LABEL_PREFIX}.deployment`,
+  /** Lets tests and parallel installations tell their objects apart. */
+  instance: `${LABEL_PREFIX}.instance`,
+} as const;
+
+export type Labels = Record<string, string>;
+
+export interface PortSpec {
+  container: number;
+  host?: number;
+  protocol?: 'tcp' | 'udp';
+}
+
+export interface VolumeMount {
+  /** Docker volume name (already namespaced by the caller). */
+  source: string;
+  target: string;
+}
+
+export interface HealthcheckSpec {
+  /** Exec form: ["CMD", "nc", "-z", "127.0.0.1", "80"] or ["CMD-SHELL", "..."]. */
+  test: string[];
+  intervalMs?: number;
+  timeoutMs?: number;
+  retries?: number;
+  startPeriodMs?: number;
+}
+
+export interface ServiceSpec {
+  name: string;
+  image: string;
+  labels: Labels;
+  networkId: string;
+  /** Other services of the environment reach this one by this alias. */
+  networkAliases: string[];
+  command?: string[];
+  env: Record<string, string>;
+  ports: PortSpec[];
+  mounts: VolumeMount[];
+  replicas: number;
+  cpuLimit: number;
+  memoryLimitBytes: number;
+  capAdd: string[];
+  healthcheck?: HealthcheckSpec;
+  endpointMode: 'vip' | 'dnsrr';
+  publishMode: 'ingress' | 'host';
+  placement?: { constraints?: string[]; preferences?: { spread: string }[] };
+}
+
+export interface ServiceState {
+  id: string;
+  name: string;
+  version: number;
+  image: string;
+  labels: Labels;
+  /** Swarm's UpdateStatus.State, e.g. "updating", "completed", "rollback_completed". */
+  updateState?: string;
+  updateMessage?: string;
+}
+
+export interface TaskState {
+  id: string;
+  serviceId: string;
+  desiredState: string;
+  state: string;
+  /** Task status message/error as Swarm reports it. */
+  message?: string;
+  error?: string;
+  containerId?: string;
+  health?: 'healthy' | 'unhealthy' | 'starting' | 'none';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LogOptions {
+  tail: number;
+  follow: boolean;
+  timestamps?: boolean;
+  since?: number;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  line: string;
+  timestamp?: string;
+}
+
+export interface BuildResult {
+  image: string;
+  log: string[];
+}
+
+export interface SwarmGateway {
+  ensureNetwork(name: string, labels: Labels): Promise<{ id: string }>;
+  /** Retries while tasks drain; absent is success. */
+  removeNetwork(nameOrId: string): Promise<void>;
+  ensureVolume(name: string, labels: Labels): Promise<{ created: boolean }>;
+  removeVolume(name: string): Promise<void>;
+  /** Creates the service, or updates it in place (rolling, start-first where ports allow, rollback on failure). */
+  ensureService(spec: ServiceSpec): Promise<ServiceState>;
+  inspectService(nameOrId: string): Promise<ServiceState | undefined>;
+  removeService(nameOrId: string): Promise<void>;
+  /** Asks Swarm to roll the service back to its previous spec. */
+  rollbackService(nameOrId: string): Promise<void>;
+  listTasks(serviceId: string): Promise<TaskState[]>;
+  imageExists(reference: string): Promise<boolean>;
+  /** Pulls; failures arrive inside the 200 stream as {error} events and are thrown here. */
+  pullImage(reference: string): Promise<void>;
+  /** Streams a tar build context to the engine's build endpoint. */
+  buildImage(context: Readable, options: { tag: string; dockerfile: string; labels: Labels; onLog?: (line: string) => void }): Promise<BuildResult>;
+  removeImage(reference: string): Promise<void>;
+  /** Demultiplexed service logs; with follow the iterator ends when `signal` aborts. */
+  serviceLogs(serviceId: string, options: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine>;
+  /** Objects carrying Runway's managed label (for the orphan clean-up). */
+  listManaged(filter?: Labels): Promise<{ services: ServiceState[]; networks: { id: string; name: string; labels: Labels }[]; volumes: { name: string; labels: Labels }[] }>;
+}
