@@ -9,7 +9,10 @@ import type { Config } from './config/config.js';
 import { createDatabase, type Database } from './db/prisma.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { databaseCheck, diskCheck, dockerCheck, memoryCheck, redisCheck } from './health/health-checks.js';
+import type { RequestAuthenticator } from './api/route-builder.js';
+import { RedisEventStream } from './events/redis-event-stream.js';
 import type { Logger } from './logging/logger.js';
+import { JobScheduler } from './scheduler/scheduled-jobs.js';
 import { VERSION } from './version.js';
 
 /** Which parts this process runs (SPEC section 8). */
@@ -27,6 +30,24 @@ export interface Infrastructure {
 export interface Component {
   name: string;
   stop(): Promise<void>;
+}
+
+/**
+ * What a feature module gets to plug itself into one process: it adds route
+ * mounts (used when the process serves the API), background components and
+ * scheduled jobs (when it runs workers).
+ */
+export interface ProcessContext {
+  infra: Infrastructure;
+  role: Role;
+  servesApi: boolean;
+  runsWorkers: boolean;
+  events: RedisEventStream;
+  scheduler: JobScheduler;
+  mounts: RouteMount[];
+  components: Component[];
+  /** Set by the access module; routes with access other than 'public' need it. */
+  authenticator?: RequestAuthenticator;
 }
 
 export interface Runtime {
@@ -59,7 +80,7 @@ export function createInfrastructure(config: Config, logger: Logger): Infrastruc
   };
 }
 
-function buildRouteMounts(infra: Infrastructure): RouteMount[] {
+function systemRoutes(infra: Infrastructure): RouteMount {
   const checks = {
     database: databaseCheck(infra.db),
     redis: redisCheck(infra.redis),
@@ -67,7 +88,12 @@ function buildRouteMounts(infra: Infrastructure): RouteMount[] {
     disk: diskCheck(infra.config.RUNWAY_STATE_DIR, 512 * 1024 * 1024),
     memory: memoryCheck(128 * 1024 * 1024),
   };
-  return [(router, registry) => mountSystemRoutes(router, registry, { version: VERSION, checks })];
+  return (router, registry) => mountSystemRoutes(router, registry, { version: VERSION, checks });
+}
+
+/** Each feature module registers itself here, in dependency order. */
+async function registerModules(ctx: ProcessContext): Promise<void> {
+  ctx.mounts.push(systemRoutes(ctx.infra));
 }
 
 async function listen(server: Server, port: number, host: string): Promise<string> {
@@ -85,15 +111,27 @@ async function listen(server: Server, port: number, host: string): Promise<strin
  */
 export async function startRuntime(config: Config, logger: Logger, role: Role): Promise<Runtime> {
   const infra = createInfrastructure(config, logger);
-  const components: Component[] = [];
+  const ctx: ProcessContext = {
+    infra,
+    role,
+    servesApi: role === 'all' || role === 'api',
+    runsWorkers: role === 'all' || role === 'worker',
+    events: new RedisEventStream(infra.redis, { prefix: config.REDIS_PREFIX }),
+    scheduler: new JobScheduler(infra.redis, config.REDIS_PREFIX, logger.child({ module: 'scheduler' })),
+    mounts: [],
+    components: [],
+  };
+  await registerModules(ctx);
+  const components = ctx.components;
+  components.unshift({ name: 'scheduler', stop: () => ctx.scheduler.stop() });
   let server: Server | undefined;
   let url: string | undefined;
 
-  if (role === 'all' || role === 'api') {
+  if (ctx.servesApi) {
     const app = createApp({
       logger,
       registry: createOpenApiRegistry(),
-      mounts: buildRouteMounts(infra),
+      mounts: ctx.mounts,
       version: VERSION,
       publicUrl: config.PUBLIC_URL,
       bodyLimit: config.BODY_LIMIT,
