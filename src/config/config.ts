@@ -97,7 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = configSchema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
-    const key = issue.path.join('.') || '(environment)';
+    const key = String(issue.path[0] ?? '(environment)');
     const message = issue.code === 'invalid_type' && env[key] === undefined ? 'is required' : issue.message;
     return `${key}: ${message}`;
   });

@@ -58,8 +58,11 @@ export function databaseCheck(db: Database): HealthCheck {
 
 export function redisCheck(redis: Redis): HealthCheck {
   return async () => {
-    // ioredis queues commands while disconnected; answer from the connection state instead of waiting.
-    if (redis.status !== 'ready') return { ok: false, detail: `connection ${redis.status}` };
+    // While ioredis is between reconnect attempts it would queue the PING;
+    // answer from the connection state instead of waiting out the timeout.
+    if (redis.status === 'reconnecting' || redis.status === 'end' || redis.status === 'close') {
+      return { ok: false, detail: `connection ${redis.status}` };
+    }
     const pong = await redis.ping();
     return { ok: pong === 'PONG' };
   };
