@@ -13,6 +13,8 @@ import type { RequestAuthenticator } from './api/route-builder.js';
 import { RedisEventStream } from './events/redis-event-stream.js';
 import type { Logger } from './logging/logger.js';
 import { JobScheduler } from './scheduler/scheduled-jobs.js';
+import { registerMetrics } from './metrics/metrics-module.js';
+import { RunwayMetrics } from './metrics/runway-metrics.js';
 import { VERSION } from './version.js';
 
 /** Which parts this process runs (SPEC section 8). */
@@ -48,6 +50,8 @@ export interface ProcessContext {
   components: Component[];
   /** Set by the access module; routes with access other than 'public' need it. */
   authenticator?: RequestAuthenticator;
+  /** This process's metrics registry; modules record into it (e.g. the notifier via recordNotification). */
+  metrics: RunwayMetrics;
 }
 
 export interface Runtime {
@@ -93,6 +97,8 @@ function systemRoutes(infra: Infrastructure): RouteMount {
 
 /** Each feature module registers itself here, in dependency order. */
 async function registerModules(ctx: ProcessContext): Promise<void> {
+  // First: its HTTP middleware only sees routes mounted after it.
+  await registerMetrics(ctx);
   ctx.mounts.push(systemRoutes(ctx.infra));
 }
 
@@ -119,6 +125,7 @@ export async function startRuntime(config: Config, logger: Logger, role: Role): 
     events: new RedisEventStream(infra.redis, { prefix: config.REDIS_PREFIX }),
     scheduler: new JobScheduler(infra.redis, config.REDIS_PREFIX, logger.child({ module: 'scheduler' })),
     mounts: [],
+    metrics: new RunwayMetrics({ defaultLabels: { role } }),
     components: [],
   };
   await registerModules(ctx);

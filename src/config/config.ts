@@ -81,6 +81,8 @@ const configSchema = z.object({
   ALLOW_FILE_GIT_URLS: bool,
   RUNWAY_STATE_DIR: z.string().default('/var/lib/runway'),
   METRICS_TOKEN: optionalString,
+  /** Worker-only processes serve /metrics and /health here (0: any free port). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
 
 export type Config = z.infer<typeof configSchema>;

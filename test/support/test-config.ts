@@ -11,6 +11,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     PORT: '0',
     HOST: '127.0.0.1',
     RUNWAY_STATE_DIR: '/tmp',
+    // Worker-only runtimes open a metrics listener; never the fixed default port in tests.
+    METRICS_PORT: '0',
     ...overrides,
   });
 }

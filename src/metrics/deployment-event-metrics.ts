@@ -1,0 +1,95 @@
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/prisma.js';
+import type { RedisEventStream } from '../events/redis-event-stream.js';
+import type { RunwayEvent } from '../events/runway-event.js';
+import type { Logger } from '../logging/logger.js';
+import type { RunwayMetrics } from './runway-metrics.js';
+
+/**
+ * All metric consumers share one consumer group, so each event is counted by
+ * exactly one process and Prometheus' `sum` over instances is the true total.
+ */
+export const METRICS_CONSUMER_GROUP = 'metrics';
+
+type DeploymentStateEvent = Extract<RunwayEvent, { type: 'deployment.state' }>;
+
+export interface DeploymentEventMetricsOptions {
+  metrics: RunwayMetrics;
+  events: RedisEventStream;
+  /** A connection of its own: XREADGROUP BLOCK holds it. */
+  redis: Redis;
+  db: Database;
+  logger: Logger;
+  consumer?: string;
+  blockMs?: number;
+}
+
+/** Turns deployment events into transition counts, state durations and end-to-end durations. */
+export class DeploymentEventMetrics {
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly consumer: string;
+
+  constructor(private readonly options: DeploymentEventMetricsOptions) {
+    this.consumer = options.consumer ?? `${hostname()}-${process.pid}`;
+  }
+
+  async start(): Promise<void> {
+    await this.options.events.ensureGroup(METRICS_CONSUMER_GROUP);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    // Ends a blocked XREADGROUP at once instead of waiting out its block time.
+    this.options.redis.disconnect();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { events, redis, logger } = this.options;
+    while (this.running) {
+      try {
+        const batch = await events.read(redis, METRICS_CONSUMER_GROUP, this.consumer, { blockMs: this.options.blockMs ?? 5_000 });
+        for (const delivered of batch) {
+          if (delivered.event.type === 'deployment.state') await this.observe(delivered.event);
+        }
+        await events.ack(METRICS_CONSUMER_GROUP, batch.map((delivered) => delivered.id));
+      } catch (error) {
+        if (!this.running) return;
+        logger.warn({ err: error }, 'deployment metrics: reading events failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  /** Public for tests: records one event. */
+  async observe(event: DeploymentStateEvent): Promise<void> {
+    const { metrics, db } = this.options;
+    const at = Date.parse(event.at);
+    const deployment = await db.deployment.findUnique({
+      where: { id: event.deploymentId },
+      select: {
+        createdAt: true,
+        source: true,
+        transitions: event.fromState
+          ? { where: { toStatus: event.fromState }, orderBy: { at: 'desc' }, take: 1, select: { at: true } }
+          : false,
+      },
+    });
+    metrics.deploymentTransitions.inc({ state: event.state });
+    if (!deployment || Number.isNaN(at)) return;
+    const enteredFrom = deployment.transitions?.[0]?.at;
+    if (event.fromState && enteredFrom) {
+      metrics.deploymentStateDuration.observe({ state: event.fromState }, Math.max(0, at - enteredFrom.getTime()) / 1000);
+    }
+    if (event.state === 'RUNNING' || event.state === 'FAILED') {
+      metrics.deploymentDuration.observe(
+        { outcome: event.state, source: deployment.source },
+        Math.max(0, at - deployment.createdAt.getTime()) / 1000,
+      );
+    }
+  }
+}

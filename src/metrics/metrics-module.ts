@@ -1,0 +1,53 @@
+import type { ProcessContext } from '../runtime.js';
+import { databaseCheck, dockerCheck, redisCheck } from '../health/health-checks.js';
+import { registerDatabaseGauges } from './database-gauges.js';
+import { DeploymentEventMetrics } from './deployment-event-metrics.js';
+import { httpMetricsMiddleware } from './http-metrics.js';
+import { mountMetricsRoute } from './metrics-endpoint.js';
+import { startMetricsServer } from './metrics-server.js';
+
+/**
+ * Plugs metrics into one process. Must be registered before any other
+ * module's routes: the HTTP middleware only sees routes mounted after it.
+ *
+ * - API processes: the request middleware and `GET /metrics`.
+ * - Worker processes: the deployment event consumer (shared consumer group,
+ *   so each event is counted once across the installation), and, when no API
+ *   is served, a small listener on METRICS_PORT with `/metrics` and `/health`.
+ */
+export async function registerMetrics(ctx: ProcessContext): Promise<void> {
+  const { metrics, infra } = ctx;
+  const { config, logger } = infra;
+  registerDatabaseGauges(metrics, infra.db);
+
+  if (ctx.servesApi) {
+    ctx.mounts.push((router, registry) => {
+      router.use(httpMetricsMiddleware(metrics));
+      mountMetricsRoute(router, registry, metrics, config.METRICS_TOKEN);
+    });
+  }
+
+  if (ctx.runsWorkers) {
+    const consumer = new DeploymentEventMetrics({
+      metrics,
+      events: ctx.events,
+      redis: infra.redis.duplicate(),
+      db: infra.db,
+      logger: logger.child({ module: 'deployment-metrics' }),
+    });
+    await consumer.start();
+    ctx.components.push({ name: 'deployment-metrics', stop: () => consumer.stop() });
+  }
+
+  if (!ctx.servesApi) {
+    const listener = await startMetricsServer({
+      metrics,
+      token: config.METRICS_TOKEN,
+      checks: { database: databaseCheck(infra.db), redis: redisCheck(infra.redis), docker: dockerCheck(infra.docker) },
+      port: config.METRICS_PORT,
+      host: config.HOST,
+      logger: logger.child({ module: 'metrics-server' }),
+    });
+    ctx.components.push({ name: 'metrics-server', stop: () => listener.stop() });
+  }
+}
