@@ -10,6 +10,9 @@ import { createDatabase, type Database } from './db/prisma.js';
 import { createDockerClient } from './docker/docker-client.js';
 import { databaseCheck, diskCheck, dockerCheck, memoryCheck, redisCheck } from './health/health-checks.js';
 import type { RequestAuthenticator } from './api/route-builder.js';
+import { registerAccessModule } from './api/auth/access-module.js';
+import type { RateLimits } from './api/rate-limit/redis-rate-limits.js';
+import type { AccessUseCases } from './core/access/access-use-cases.js';
 import { RedisEventStream } from './events/redis-event-stream.js';
 import type { Logger } from './logging/logger.js';
 import { JobScheduler } from './scheduler/scheduled-jobs.js';
@@ -50,6 +53,10 @@ export interface ProcessContext {
   components: Component[];
   /** Set by the access module; routes with access other than 'public' need it. */
   authenticator?: RequestAuthenticator;
+  /** Set by the access module: magic links and keys, for bots (createMagicLink/listKeys/revokeKey) and the CLI. */
+  access?: AccessUseCases;
+  /** Set by the access module: per-key limits shared via Redis; deployment routes call consumeDeployment. */
+  rateLimits?: RateLimits;
   /** This process's metrics registry; modules record into it (e.g. the notifier via recordNotification). */
   metrics: RunwayMetrics;
 }
@@ -100,6 +107,8 @@ async function registerModules(ctx: ProcessContext): Promise<void> {
   // First: its HTTP middleware only sees routes mounted after it.
   await registerMetrics(ctx);
   ctx.mounts.push(systemRoutes(ctx.infra));
+  // Before every module with authenticated routes: sets ctx.authenticator and ctx.rateLimits.
+  await registerAccessModule(ctx);
 }
 
 async function listen(server: Server, port: number, host: string): Promise<string> {

@@ -62,6 +62,20 @@ const configSchema = z.object({
 
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(100),
   RATE_LIMIT_TTL: z.coerce.number().int().min(1000).default(60_000),
+  /** Per key, per minute (SPEC section 4). */
+  DEPLOY_RATE_LIMIT: z.coerce.number().int().min(1).default(5),
+  GIT_DEPLOY_RATE_LIMIT: z.coerce.number().int().min(1).default(3),
+  /** Failed authentications allowed per client address in AUTH_FAIL_WINDOW ms before 429. */
+  AUTH_FAIL_LIMIT: z.coerce.number().int().min(1).default(20),
+  AUTH_FAIL_WINDOW: z.coerce.number().int().min(1000).default(900_000),
+  /** Magic-link lifetime in ms (SPEC section 2: 15 minutes). */
+  MAGIC_LINK_TTL: z.coerce.number().int().min(10_000).default(900_000),
+  /** Lifetime of keys made from magic links in ms; 0: they never expire. */
+  API_KEY_TTL: z.coerce.number().int().min(0).default(0),
+  /** How long a verified key is remembered in memory (ms); revocations still apply at once. */
+  KEY_CACHE_TTL: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
+  /** How often lastUsedAt is written to the database (ms). */
+  KEY_LAST_USED_FLUSH: z.coerce.number().int().min(100).default(30_000),
 
   NGINX_BIN: z.string().default('nginx'),
   /** Extra arguments for every nginx invocation, e.g. `-p /srv/nginx -c conf/nginx.conf`. */
