@@ -68,17 +68,59 @@ export function redisCheck(redis: Redis): HealthCheck {
   };
 }
 
+/** One swarm node as /health reports it. */
+export interface SwarmNodeSummary {
+  id: string;
+  hostname?: string;
+  role?: string;
+  /** ready, down, unknown, disconnected. */
+  state?: string;
+  /** active, pause, drain. */
+  availability?: string;
+  leader: boolean;
+  managerReachability?: string;
+  addr?: string;
+  engineVersion?: string;
+  labels: Record<string, string>;
+}
+
+/** Only managers can list nodes; a node that is down does not make Runway unhealthy, it is reported. */
+async function listSwarmNodes(docker: Docker): Promise<SwarmNodeSummary[]> {
+  const nodes = (await docker.listNodes()) as Array<{
+    ID: string;
+    Spec?: { Role?: string; Availability?: string; Labels?: Record<string, string> };
+    Description?: { Hostname?: string; Engine?: { EngineVersion?: string } };
+    Status?: { State?: string; Addr?: string };
+    ManagerStatus?: { Leader?: boolean; Reachability?: string };
+  }>;
+  return nodes.map((node) => ({
+    id: node.ID,
+    hostname: node.Description?.Hostname,
+    role: node.Spec?.Role,
+    state: node.Status?.State,
+    availability: node.Spec?.Availability,
+    leader: Boolean(node.ManagerStatus?.Leader),
+    managerReachability: node.ManagerStatus?.Reachability,
+    addr: node.Status?.Addr,
+    engineVersion: node.Description?.Engine?.EngineVersion,
+    labels: node.Spec?.Labels ?? {},
+  }));
+}
+
 export function dockerCheck(docker: Docker): HealthCheck {
   return async () => {
     const info = await docker.info();
     const swarm = info.Swarm?.LocalNodeState as string | undefined;
     const isManager = Boolean(info.Swarm?.ControlAvailable);
     const ok = swarm === 'active' && isManager;
+    const nodeList = ok ? await listSwarmNodes(docker) : [];
     return {
       ok,
       swarm,
       manager: isManager,
       nodes: info.Swarm?.Nodes,
+      nodesReady: ok ? nodeList.filter((node) => node.state === 'ready').length : undefined,
+      nodeList,
       engineVersion: info.ServerVersion,
       ...(ok ? {} : { detail: swarm === 'active' ? 'this engine is not a swarm manager' : `swarm is ${swarm ?? 'unknown'}` }),
     };
