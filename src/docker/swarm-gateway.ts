@@ -30,6 +30,8 @@ export interface VolumeMount {
   /** Docker volume name (already namespaced by the caller). */
   source: string;
   target: string;
+  /** Labels for the volume when a node has to create it (multi-node swarms). */
+  labels?: Labels;
 }
 
 export interface HealthcheckSpec {
@@ -60,6 +62,8 @@ export interface ServiceSpec {
   endpointMode: 'vip' | 'dnsrr';
   publishMode: 'ingress' | 'host';
   placement?: { constraints?: string[]; preferences?: { spread: string }[] };
+  /** Time a task gets between SIGTERM and SIGKILL (default 10 s). */
+  stopGracePeriodMs?: number;
 }
 
 export interface ServiceState {
@@ -68,9 +72,16 @@ export interface ServiceState {
   version: number;
   image: string;
   labels: Labels;
+  replicas: number;
+  /** Published ports of the current spec (host set when published). */
+  ports: PortSpec[];
+  /** Whether Swarm keeps a previous spec, i.e. rollbackService can work. */
+  hasPreviousSpec: boolean;
   /** Swarm's UpdateStatus.State, e.g. "updating", "completed", "rollback_completed". */
   updateState?: string;
   updateMessage?: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export interface TaskState {
@@ -82,6 +93,9 @@ export interface TaskState {
   message?: string;
   error?: string;
   containerId?: string;
+  /** Image of the spec this task runs (tells old from new tasks during an update). */
+  image: string;
+  exitCode?: number;
   health?: 'healthy' | 'unhealthy' | 'starting' | 'none';
   createdAt: string;
   updatedAt: string;
@@ -98,6 +112,17 @@ export interface LogLine {
   stream: 'stdout' | 'stderr';
   line: string;
   timestamp?: string;
+}
+
+export interface BuildOptions {
+  tag: string;
+  /** Path of the Dockerfile inside the context. */
+  dockerfile: string;
+  labels: Labels;
+  /** Each line of build output as it arrives. */
+  onLog?: (line: string) => void;
+  /** Aborts the build (the engine stops it when the connection closes). */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -120,9 +145,9 @@ export interface SwarmGateway {
   listTasks(serviceId: string): Promise<TaskState[]>;
   imageExists(reference: string): Promise<boolean>;
   /** Pulls; failures arrive inside the 200 stream as {error} events and are thrown here. */
-  pullImage(reference: string): Promise<void>;
+  pullImage(reference: string, options?: { signal?: AbortSignal }): Promise<void>;
   /** Streams a tar build context to the engine's build endpoint. */
-  buildImage(context: Readable, options: { tag: string; dockerfile: string; labels: Labels; onLog?: (line: string) => void }): Promise<BuildResult>;
+  buildImage(context: Readable, options: BuildOptions): Promise<BuildResult>;
   removeImage(reference: string): Promise<void>;
   /** Demultiplexed service logs; with follow the iterator ends when `signal` aborts. */
   serviceLogs(serviceId: string, options: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine>;

@@ -1,0 +1,82 @@
+/**
+ * Maps Engine API objects (services, tasks) to the gateway's ServiceState and
+ * TaskState. Kept apart from the gateway so the gateway holds only calls.
+ */
+import type { PortSpec, ServiceState, TaskState } from './swarm-gateway.js';
+
+interface EngineService {
+  ID: string;
+  Version?: { Index?: number };
+  CreatedAt?: string;
+  UpdatedAt?: string;
+  Spec?: {
+    Name?: string;
+    Labels?: Record<string, string>;
+    Mode?: { Replicated?: { Replicas?: number } };
+    TaskTemplate?: { ContainerSpec?: { Image?: string } };
+    EndpointSpec?: { Ports?: { TargetPort?: number; PublishedPort?: number; Protocol?: string }[] };
+  };
+  PreviousSpec?: unknown;
+  UpdateStatus?: { State?: string; Message?: string };
+}
+
+interface EngineTask {
+  ID: string;
+  ServiceID?: string;
+  DesiredState?: string;
+  CreatedAt?: string;
+  UpdatedAt?: string;
+  Spec?: { ContainerSpec?: { Image?: string; Healthcheck?: { Test?: string[] } } };
+  Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
+}
+
+export function toServiceState(service: EngineService): ServiceState {
+  const spec = service.Spec ?? {};
+  const ports: PortSpec[] = (spec.EndpointSpec?.Ports ?? []).map((port) => ({
+    container: port.TargetPort ?? 0,
+    ...(port.PublishedPort ? { host: port.PublishedPort } : {}),
+    protocol: port.Protocol === 'udp' ? 'udp' : 'tcp',
+  }));
+  return {
+    id: service.ID,
+    name: spec.Name ?? '',
+    version: service.Version?.Index ?? 0,
+    image: spec.TaskTemplate?.ContainerSpec?.Image ?? '',
+    labels: spec.Labels ?? {},
+    replicas: spec.Mode?.Replicated?.Replicas ?? 0,
+    ports,
+    hasPreviousSpec: service.PreviousSpec !== undefined && service.PreviousSpec !== null,
+    ...(service.UpdateStatus?.State ? { updateState: service.UpdateStatus.State } : {}),
+    ...(service.UpdateStatus?.Message ? { updateMessage: service.UpdateStatus.Message } : {}),
+    createdAt: service.CreatedAt ?? '',
+    updatedAt: service.UpdatedAt ?? '',
+  };
+}
+
+/** Whether the task's spec carries a health check that is not disabled. */
+export function taskHasHealthcheck(task: EngineTask): boolean {
+  const test = task.Spec?.ContainerSpec?.Healthcheck?.Test;
+  return Array.isArray(test) && test.length > 0 && test[0] !== 'NONE';
+}
+
+export function toTaskState(task: EngineTask, health?: TaskState['health']): TaskState {
+  const status = task.Status ?? {};
+  const containerId = status.ContainerStatus?.ContainerID;
+  const exitCode = status.ContainerStatus?.ExitCode;
+  return {
+    id: task.ID,
+    serviceId: task.ServiceID ?? '',
+    desiredState: task.DesiredState ?? '',
+    state: status.State ?? 'unknown',
+    ...(status.Message ? { message: status.Message } : {}),
+    ...(status.Err ? { error: status.Err } : {}),
+    ...(containerId ? { containerId } : {}),
+    image: task.Spec?.ContainerSpec?.Image ?? '',
+    ...(typeof exitCode === 'number' && containerId ? { exitCode } : {}),
+    ...(health ? { health } : {}),
+    createdAt: task.CreatedAt ?? '',
+    updatedAt: task.UpdatedAt ?? '',
+  };
+}
+
+export type { EngineService, EngineTask };
