@@ -59,6 +59,15 @@ const configSchema = z.object({
   ACME_EMAIL: optionalString.pipe(z.email().optional()),
   ACME_CA_CERT: optionalString,
   ACME_ORDERS_PER_DOMAIN_PER_WEEK: z.coerce.number().int().min(1).default(20),
+  /** Renew certificates this many days before they expire. */
+  ACME_RENEW_BEFORE_DAYS: z.coerce.number().int().min(1).default(30),
+  /** Publish certificate.expiring when a certificate this close to expiry could not be renewed. */
+  ACME_EXPIRY_WARNING_DAYS: z.coerce.number().int().min(1).default(14),
+  /** First retry delay after a failed order; doubles per failure up to ACME_RETRY_MAX_MS. */
+  ACME_RETRY_BASE_MS: z.coerce.number().int().min(0).default(300_000),
+  ACME_RETRY_MAX_MS: z.coerce.number().int().min(1000).default(86_400_000),
+  /** node-cron schedule of the renewal and retry job (one instance at a time). */
+  ACME_RENEWAL_SCHEDULE: z.string().default('0 17 * * * *'),
 
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(100),
   RATE_LIMIT_TTL: z.coerce.number().int().min(1000).default(60_000),
@@ -83,6 +92,16 @@ const configSchema = z.object({
   NGINX_SITES_DIR: z.string().default('/etc/nginx/runway'),
   NGINX_CERTS_DIR: z.string().default('/var/lib/runway/certs'),
   NGINX_ACME_WEBROOT: z.string().default('/var/www/runway-acme'),
+  /** `listen` of the HTTP and HTTPS server blocks: a port or address:port. */
+  NGINX_HTTP_LISTEN: z.string().regex(/^([\d.]+:|\[[0-9a-fA-F:]+\]:)?\d{1,5}$/, 'must be a port or address:port').default('80'),
+  NGINX_HTTPS_LISTEN: z.string().regex(/^([\d.]+:|\[[0-9a-fA-F:]+\]:)?\d{1,5}$/, 'must be a port or address:port').default('443'),
+  /**
+   * Bridge through which the host's Nginx reaches swarm tasks without published
+   * ports: every task on an overlay network also gets an address on it.
+   */
+  NGINX_UPSTREAM_NETWORK: z.string().default('docker_gwbridge'),
+  /** node-cron schedule that re-reads task addresses and re-renders upstreams when they change. */
+  NGINX_SYNC_SCHEDULE: z.string().default('*/10 * * * * *'),
 
   SWARM_ENDPOINT_MODE: z.enum(['vip', 'dnsrr']).default('dnsrr'),
   SWARM_PUBLISH_MODE: z.enum(['ingress', 'host']).default('host'),
@@ -92,6 +111,14 @@ const configSchema = z.object({
   SWARM_MAX_MEMORY_MB: z.coerce.number().int().positive().default(8192),
   SWARM_MAX_REPLICAS: z.coerce.number().int().positive().default(10),
   DEPLOY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
+  /** How long a started service may take to report its desired tasks running (issue 4). */
+  SERVICE_CONVERGE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+  /** `missing`: pull only absent images; `always`: pull every time (a failed pull of a local image goes on). */
+  DEFAULT_PULL_POLICY: z.enum(['missing', 'always', 'never']).default('missing'),
+  DEPLOY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(20),
+  /** BullMQ lock: a killed worker's job is taken over after at most about lock + stalled interval. */
+  QUEUE_LOCK_DURATION_MS: z.coerce.number().int().min(1000).default(30_000),
+  QUEUE_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(15_000),
   ALLOW_FILE_GIT_URLS: bool,
   RUNWAY_STATE_DIR: z.string().default('/var/lib/runway'),
   METRICS_TOKEN: optionalString,

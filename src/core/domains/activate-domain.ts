@@ -1,0 +1,75 @@
+/**
+ * Worker side of publishing a domain: route it over HTTP (so the CA can
+ * fetch the challenge), obtain its certificate, then route HTTPS. The Domain
+ * row ends ACTIVE, or FAILED with a reason a person can act on; both are
+ * published as events for the chat notifier.
+ */
+import type { Database } from '../../db/prisma.js';
+import type { EventPublisher, RunwayEvent } from '../../events/runway-event.js';
+import type { Logger } from '../../logging/logger.js';
+import type { CertificateManager } from './certificate-manager.js';
+import type { RouteSync } from './route-sync.js';
+
+export interface DomainActivatorDeps {
+  db: Database;
+  routes: RouteSync;
+  certificates: CertificateManager;
+  events: EventPublisher;
+  logger: Logger;
+}
+
+type DomainEventType = Extract<RunwayEvent, { domainId: string }>['type'];
+
+export async function publishDomainEvent(
+  deps: { db: Database; events: EventPublisher; logger: Logger },
+  domainId: string,
+  type: DomainEventType,
+  extra: { reason?: string; expiresAt?: Date | null } = {},
+): Promise<void> {
+  const domain = await deps.db.domain.findUnique({ where: { id: domainId }, include: { environment: { select: { userId: true } } } });
+  if (!domain) return;
+  await deps.events
+    .publish({
+      type,
+      domainId,
+      hostname: domain.hostname,
+      ownerId: domain.environment.userId,
+      environmentId: domain.environmentId,
+      at: new Date().toISOString(),
+      reason: extra.reason,
+      expiresAt: extra.expiresAt?.toISOString(),
+    })
+    .catch((error) => deps.logger.error({ err: error, domainId, type }, 'could not publish domain event'));
+}
+
+export class DomainActivator {
+  constructor(private readonly deps: DomainActivatorDeps) {}
+
+  async activate(domainId: string): Promise<'ACTIVE' | 'FAILED' | 'GONE'> {
+    const { db, routes, certificates } = this.deps;
+    const domain = await db.domain.findUnique({ where: { id: domainId }, include: { certificate: true } });
+    if (!domain) return 'GONE';
+    const certificate = domain.certificate ?? (await db.certificate.create({ data: { id: domainId, domainId } }));
+
+    const http = await routes.sync();
+    const rejected = http.rejected.find((entry) => entry.fileName === `rw-${domain.hostname}.conf`);
+    if (rejected) return this.fail(domainId, `NGINX_REJECTED: nginx refused the site (${rejected.error.trim()}); the previous configuration stays live`);
+
+    const outcome = await certificates.obtain(certificate.id, domain.hostname);
+    if (!outcome.ok) return this.fail(domainId, outcome.failure.describe());
+
+    const https = await routes.sync();
+    const rejectedTls = https.rejected.find((entry) => entry.fileName === `rw-${domain.hostname}.conf`);
+    if (rejectedTls) return this.fail(domainId, `NGINX_REJECTED: nginx refused the HTTPS site (${rejectedTls.error.trim()})`);
+    await db.domain.update({ where: { id: domainId }, data: { status: 'ACTIVE', reason: null } });
+    await publishDomainEvent(this.deps, domainId, 'domain.active', { expiresAt: outcome.expiresAt });
+    return 'ACTIVE';
+  }
+
+  private async fail(domainId: string, reason: string): Promise<'FAILED'> {
+    await this.deps.db.domain.update({ where: { id: domainId }, data: { status: 'FAILED', reason } });
+    this.deps.logger.warn({ domainId, reason }, 'domain failed');
+    await publishDomainEvent(this.deps, domainId, 'domain.failed', { reason });
+    return 'FAILED';
+  }
+}

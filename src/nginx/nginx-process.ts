@@ -1,0 +1,54 @@
+/**
+ * Runs the Nginx binary that serves Runway's sites: `nginx -t` before a
+ * config goes live and `nginx -s reload` after. execFile with an argument
+ * array and a timeout, never a shell string.
+ */
+import { execFile } from 'node:child_process';
+
+export interface NginxProcessOptions {
+  /** The nginx binary (NGINX_BIN). */
+  bin: string;
+  /** Arguments every call starts with, e.g. ['-p', '/srv/nginx', '-c', 'conf/nginx.conf'] (NGINX_ARGS). */
+  args: string[];
+  timeoutMs?: number;
+}
+
+export class NginxCommandError extends Error {
+  readonly code = 'NGINX_COMMAND_FAILED';
+  constructor(readonly command: string, readonly output: string, options?: { cause?: unknown }) {
+    super(`nginx ${command} failed: ${output.trim() || 'no output'}`, options);
+    this.name = 'NginxCommandError';
+  }
+}
+
+/** Splits NGINX_ARGS on whitespace; paths with spaces are not supported there. */
+export function parseNginxArgs(value: string): string[] {
+  return value.split(/\s+/).filter(Boolean);
+}
+
+export class NginxProcess {
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: NginxProcessOptions) {
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+  }
+
+  /** `nginx -t`: resolves when the whole configuration (with every site file) is valid. */
+  async test(): Promise<void> {
+    await this.run('-t', ['-t', '-q']);
+  }
+
+  /** Signals the running master to re-read its configuration. */
+  async reload(): Promise<void> {
+    await this.run('reload', ['-s', 'reload']);
+  }
+
+  private run(name: string, extra: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      execFile(this.options.bin, [...this.options.args, ...extra], { timeout: this.timeoutMs }, (error, stdout, stderr) => {
+        if (error) reject(new NginxCommandError(name, `${stderr}${stdout}` || error.message, { cause: error }));
+        else resolve();
+      });
+    });
+  }
+}
