@@ -84,6 +84,8 @@ export function defineRoute<P extends ZodType, Q extends ZodType, B extends ZodT
     summary: route.summary,
     tags: route.tags,
     security: route.access === 'public' ? [] : [{ ApiKey: [] }, { Bearer: [] }],
+    /** Machine-readable access rule: the scope matrix test (test/access) walks every route by it. */
+    'x-runway-access': route.access,
     request: {
       params: route.params as never,
       query: route.query as never,
