@@ -16,6 +16,7 @@ import type { AccessUseCases } from './core/access/access-use-cases.js';
 import { RedisEventStream } from './events/redis-event-stream.js';
 import type { Logger } from './logging/logger.js';
 import { JobScheduler } from './scheduler/scheduled-jobs.js';
+import { registerHttpsModule } from './https/https-module.js';
 import { registerMetrics } from './metrics/metrics-module.js';
 import { RunwayMetrics } from './metrics/runway-metrics.js';
 import { VERSION } from './version.js';
@@ -109,6 +110,8 @@ async function registerModules(ctx: ProcessContext): Promise<void> {
   ctx.mounts.push(systemRoutes(ctx.infra));
   // Before every module with authenticated routes: sets ctx.authenticator and ctx.rateLimits.
   await registerAccessModule(ctx);
+  // Public HTTPS (issue 5); its removeEnvironmentRoutes is for the environments module's delete hook.
+  registerHttpsModule(ctx);
 }
 
 async function listen(server: Server, port: number, host: string): Promise<string> {
