@@ -1,0 +1,39 @@
+import type { ChatPlatform } from '../generated/prisma/enums.js';
+import type { ChatMessage } from '../bot/chat-text.js';
+
+/**
+ * What the notifier and the bots need from a chat platform. One wrapper per
+ * outside API implements it (src/bot/telegram/telegram-api.ts,
+ * src/bot/discord/discord-api.ts) and holds that API's retry rules and token
+ * redaction, so nothing above it sees a transport error or a token.
+ */
+export interface ChatSender {
+  readonly platform: ChatPlatform;
+  /** Platform text for a message, escaped and within the platform's limit. */
+  render(chat: ChatMessage): string;
+  /** Sends rendered text; returns the new message's id. Link previews are always off. */
+  send(chatId: string, text: string): Promise<string>;
+  /** Edits a message; `missing` when it no longer exists (deleted by the user). */
+  edit(chatId: string, messageId: string, text: string): Promise<'edited' | 'missing'>;
+}
+
+/**
+ * A delivery that did not happen. `permanent` ones (chat gone, bot blocked,
+ * bad request) are not retried; the others are, after `retryAfterMs` when the
+ * platform said so. Messages never carry the bot token.
+ */
+export class DeliveryError extends Error {
+  readonly code = 'CHAT_DELIVERY_FAILED';
+
+  constructor(message: string, readonly permanent: boolean, readonly retryAfterMs?: number) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
+
+/** Removes a token from any text that may reach a log or a chat. */
+export function redactToken(text: string, token: string | undefined): string {
+  return token ? text.split(token).join('[redacted]') : text;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
