@@ -1,0 +1,44 @@
+import { assessRollout } from '../../docker/rollout-status.js';
+import type { SwarmGateway } from '../../docker/swarm-gateway.js';
+import { DeploymentFailure } from './deployment-failure.js';
+
+export interface ConvergenceOptions {
+  serviceId: string;
+  /** Tasks labelled with this deployment are the new version; rollback tasks carry the old label. */
+  deploymentId: string;
+  timeoutMs: number;
+  /** Failed tasks of the new version after which waiting is pointless (RestartPolicy MaxAttempts). */
+  maxFailedTasks?: number;
+  /** Ends the wait early (worker shutting down); throws the signal's reason. */
+  signal?: AbortSignal;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until Swarm reports the desired tasks of this deployment running
+ * (Swarm holds a task in `starting` until its health check passes) and any
+ * update finished, or throws a DeploymentFailure with the task's own error:
+ * after repeated task failures, a rollback of an update, or the timeout.
+ */
+export async function waitForConvergence(gateway: SwarmGateway, options: ConvergenceOptions): Promise<void> {
+  const started = Date.now();
+  let lastReason: string | undefined;
+  for (let round = 0; ; round += 1) {
+    options.signal?.throwIfAborted();
+    const service = await gateway.inspectService(options.serviceId);
+    if (!service) throw new DeploymentFailure('The service was removed while it was starting');
+    const tasks = await gateway.listTasks(options.serviceId);
+    const status = assessRollout(service, tasks, { deploymentId: options.deploymentId, maxFailedTasks: options.maxFailedTasks ?? 3 });
+    if (status.phase === 'converged') return;
+    if (status.phase === 'failed') throw new DeploymentFailure(`The service did not start: ${status.reason}`);
+    lastReason = status.reason ?? lastReason;
+    if (Date.now() - started > options.timeoutMs) {
+      const waited = Math.round(options.timeoutMs / 1000);
+      const detail = lastReason ?? `${status.running} of ${status.desired} tasks running`;
+      throw new DeploymentFailure(`The service did not start within ${waited}s: ${detail}`);
+    }
+    // Poll fast at first: most services start within a second (deploy overhead benchmark).
+    await sleep(round < 40 ? 50 : 250);
+  }
+}

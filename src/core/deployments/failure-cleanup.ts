@@ -1,0 +1,59 @@
+import type { Database } from '../../db/prisma.js';
+import { LABELS, type SwarmGateway } from '../../docker/swarm-gateway.js';
+import type { Logger } from '../../logging/logger.js';
+import { removeVolumeWithRetry } from '../environments/volume-removal.js';
+import type { DeploymentTransitions } from './deployment-transitions.js';
+
+/**
+ * Ends a deployment FAILED and removes what it created (SPEC section 3):
+ * a first deployment's service (unless keepOnFailure), volumes it created,
+ * the image it built. An update that failed is rolled back to the version
+ * that was serving, which keeps serving. Every step is idempotent, so the
+ * worker, the watchdog and the start-up reconciliation may all call it.
+ */
+export class FailureCleanup {
+  constructor(
+    private readonly db: Database,
+    private readonly gateway: SwarmGateway,
+    private readonly transitions: DeploymentTransitions,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Returns false when the deployment had already ended (nothing done). */
+  async fail(deploymentId: string, reason: string): Promise<boolean> {
+    const moved = await this.transitions.transition(deploymentId, 'FAILED', reason, { errorMessage: reason });
+    if (moved) await this.cleanUp(deploymentId);
+    return moved;
+  }
+
+  async cleanUp(deploymentId: string): Promise<void> {
+    const deployment = await this.db.deployment.findUnique({ where: { id: deploymentId }, include: { service: true } });
+    if (!deployment) return;
+    const replaced = deployment.service.currentDeploymentId !== null && deployment.service.currentDeploymentId !== deployment.id;
+    const keep = deployment.keepOnFailure && !replaced;
+    const log = this.logger.child({ deploymentId, replaced, keep });
+    try {
+      if (replaced) await this.restorePrevious(deployment.service.swarmName, deployment.id);
+      else if (!keep) await this.gateway.removeService(deployment.service.swarmName);
+      if (keep) return;
+      const volumes = await this.db.volume.findMany({ where: { createdByDeploymentId: deployment.id } });
+      for (const volume of volumes) {
+        if (await removeVolumeWithRetry(this.gateway, volume.dockerName)) await this.db.volume.delete({ where: { id: volume.id } });
+      }
+      if (deployment.source === 'GIT' && deployment.builtImage) {
+        await this.gateway.removeImage(deployment.builtImage).catch((error) => log.debug({ err: error }, 'built image not removed yet'));
+      }
+    } catch (error) {
+      // The scheduled clean-up removes what is left; the deployment stays FAILED either way.
+      log.warn({ err: error }, 'clean-up after a failed deployment was incomplete');
+    }
+  }
+
+  /** Rolls the service back unless Swarm already did (a second rollback would roll forward again). */
+  private async restorePrevious(swarmName: string, deploymentId: string): Promise<void> {
+    const service = await this.gateway.inspectService(swarmName);
+    if (!service || service.labels[LABELS.deployment] !== deploymentId) return;
+    if (service.updateState?.startsWith('rollback')) return;
+    await this.gateway.rollbackService(service.id);
+  }
+}
