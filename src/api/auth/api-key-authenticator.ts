@@ -25,14 +25,17 @@ export function invalidKeyError() {
   });
 }
 
-/** The presented key, from `X-API-Key` or else `Authorization: Bearer`. */
-export function presentedKey(req: Request): string | undefined {
+/**
+ * The presented key, from `X-API-Key` or else `Authorization: Bearer`;
+ * `null` for an Authorization header of another shape (a bad key, not a missing one).
+ */
+export function presentedKey(req: Request): string | null | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header !== '') return header.trim();
   const authorization = req.headers.authorization;
   if (!authorization) return undefined;
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
-  return match ? match[1] : authorization;
+  return match?.[1] ?? null;
 }
 
 /**
@@ -61,7 +64,8 @@ export class ApiKeyAuthenticator implements RequestAuthenticator {
   /** Who the presented key belongs to, or the one 401. */
   private async resolve(req: Request): Promise<Principal> {
     const presented = presentedKey(req);
-    if (!presented) return this.reject(req, 'missing');
+    if (presented === undefined) return this.reject(req, 'missing');
+    if (presented === null) return this.reject(req, 'malformed');
     const fingerprint = this.deps.cache.fingerprint(presented);
     const cached = this.deps.cache.get(fingerprint);
     if (cached) {
