@@ -21,7 +21,8 @@ const keys = (headers: Record<string, string>) => fetch(`${runway.url}/auth/keys
 
 describe('API key authentication', () => {
   it('accepts X-API-Key and Authorization: Bearer and answers with the caller\'s keys', async () => {
-    for (const headers of [{ 'x-api-key': reader.apiKey }, { authorization: `Bearer ${reader.apiKey}` }]) {
+    const variants: Record<string, string>[] = [{ 'x-api-key': reader.apiKey }, { authorization: `Bearer ${reader.apiKey}` }];
+    for (const headers of variants) {
       const res = await keys(headers);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { keys: Array<{ keyId: string; status: string }> };
