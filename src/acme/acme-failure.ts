@@ -48,10 +48,18 @@ export class AcmeFailure extends Error {
 const DNS_TYPES = new Set(['dns']);
 const UNREACHABLE_TYPES = new Set(['connection', 'unauthorized', 'incorrectResponse', 'tls']);
 
-/** Maps an RFC 8555 problem type (`urn:ietf:params:acme:error:<type>`) to a reason. */
-export function reasonForProblem(type: string | undefined): AcmeFailureReason {
+/**
+ * Resolution failures some CAs report as `connection` problems (Pebble:
+ * "could not resolve URL"); Let's Encrypt uses the `dns` type ("DNS problem:
+ * NXDOMAIN ..."). The type decides first; only a `connection` detail is read.
+ */
+const RESOLUTION_DETAIL = /could not resolve|no such host|NXDOMAIN|SERVFAIL|no valid A records|DNS problem/i;
+
+/** Maps an RFC 8555 problem (`urn:ietf:params:acme:error:<type>` and its detail) to a reason. */
+export function reasonForProblem(type: string | undefined, detail = ''): AcmeFailureReason {
   const short = (type ?? '').replace('urn:ietf:params:acme:error:', '');
   if (DNS_TYPES.has(short)) return 'DOMAIN_DOES_NOT_RESOLVE';
+  if (short === 'connection' && RESOLUTION_DETAIL.test(detail)) return 'DOMAIN_DOES_NOT_RESOLVE';
   if (UNREACHABLE_TYPES.has(short)) return 'CHALLENGE_UNREACHABLE';
   return 'CA_REFUSED';
 }

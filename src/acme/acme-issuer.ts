@@ -110,7 +110,7 @@ export class AcmeIssuer {
       for (const authz of await client.getAuthorizations(order)) {
         const problem = (authz.challenges as Challenge[]).find((candidate) => candidate.error)?.error;
         if (problem) {
-          return new AcmeFailure(reasonForProblem(problem.type), `validating ${hostname}: ${problem.detail ?? problem.type}`, { cause: error });
+          return new AcmeFailure(reasonForProblem(problem.type, problem.detail), `validating ${hostname}: ${problem.detail ?? problem.type}`, { cause: error });
         }
       }
     } catch (lookupError) {
