@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { ADMIN_USAGE, isAdminCommand, runAdminCommand } from './cli/admin-cli.js';
 import { applyMigrations } from './db/migrator.js';
 import { createLogger } from './logging/logger.js';
 import { startRuntime, type Role } from './runtime.js';
@@ -10,7 +11,8 @@ const USAGE = `usage: runway <command>
   all       API, workers, bots and scheduler in one process (default)
   api       the REST API only
   worker    queue workers, bots and scheduler only
-  migrate   apply database migrations and exit`;
+  migrate   apply database migrations and exit
+${ADMIN_USAGE}`;
 
 function readConfig(): Config {
   try {
@@ -55,6 +57,10 @@ async function serve(role: Role): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'all'] = argv;
+  if (isAdminCommand(command)) {
+    process.exitCode = await runAdminCommand(command, argv.slice(1));
+    return;
+  }
   switch (command) {
     case 'all':
     case 'api':
