@@ -17,6 +17,7 @@ import { RedisEventStream } from './events/redis-event-stream.js';
 import type { Logger } from './logging/logger.js';
 import { JobScheduler } from './scheduler/scheduled-jobs.js';
 import { registerHttpsModule } from './https/https-module.js';
+import { registerDeploymentModule, type DeploymentFeature } from './queue/deployment-module.js';
 import { registerMetrics } from './metrics/metrics-module.js';
 import { RunwayMetrics } from './metrics/runway-metrics.js';
 import { VERSION } from './version.js';
@@ -58,6 +59,8 @@ export interface ProcessContext {
   access?: AccessUseCases;
   /** Set by the access module: per-key limits shared via Redis; deployment routes call consumeDeployment. */
   rateLimits?: RateLimits;
+  /** Set by the deployments module: environments and deployments use cases, for bots (/deploy, /status, /logs, /rollback, /envs, /env_create). */
+  deployments?: DeploymentFeature;
   /** This process's metrics registry; modules record into it (e.g. the notifier via recordNotification). */
   metrics: RunwayMetrics;
 }
@@ -111,7 +114,11 @@ async function registerModules(ctx: ProcessContext): Promise<void> {
   // Before every module with authenticated routes: sets ctx.authenticator and ctx.rateLimits.
   await registerAccessModule(ctx);
   // Public HTTPS (issue 5); its removeEnvironmentRoutes is for the environments module's delete hook.
-  registerHttpsModule(ctx);
+  const https = registerHttpsModule(ctx);
+  // Deployments and environments (issue 4); deleting an environment drops its Nginx routes.
+  ctx.deployments = registerDeploymentModule(ctx, {
+    onEnvironmentDeleting: async (environment) => void (await https.removeEnvironmentRoutes(environment.id)),
+  });
 }
 
 async function listen(server: Server, port: number, host: string): Promise<string> {

@@ -52,7 +52,7 @@ export class StartDeployment {
     const options = storedOptions(request);
     const at = new Date();
     const created = await db.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT pg_advisory_xact_lock(${HOST_PORT_LOCK})`;
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${HOST_PORT_LOCK})`;
       const service = await this.upsertService(tx, environment.id, serviceName);
       await this.assertNoBusyDeployment(tx, service.id, serviceName);
       await this.assertHostPortsFree(tx, principal, service.id, options);
