@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { ADMIN_USAGE, isAdminCommand, runAdminCommand } from './cli/admin-cli.js';
 import { applyMigrations } from './db/migrator.js';
+import { ACCESS_USAGE, runAccessCommand } from './cli/access-commands.js';
 import { createLogger } from './logging/logger.js';
 import { startRuntime, type Role } from './runtime.js';
 import { PROJECT_ROOT } from './version.js';
@@ -12,6 +13,7 @@ const USAGE = `usage: runway <command>
   api       the REST API only
   worker    queue workers, bots and scheduler only
   migrate   apply database migrations and exit
+${ACCESS_USAGE}
 ${ADMIN_USAGE}`;
 
 function readConfig(): Config {
@@ -71,6 +73,16 @@ async function main(argv: string[]): Promise<void> {
       const logger = createLogger({ level: config.LOG_LEVEL });
       const result = await applyMigrations(config.DATABASE_URL, join(PROJECT_ROOT, 'prisma/migrations'), logger);
       process.stdout.write(`migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied\n`);
+      return;
+    }
+    case 'magic-link':
+    case 'keys': {
+      const config = readConfig();
+      const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, base: { cli: command } });
+      // A fresh install is bootstrapped with `runway magic-link`: make sure the tables exist.
+      await applyMigrations(config.DATABASE_URL, join(PROJECT_ROOT, 'prisma/migrations'), logger);
+      const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: (line: string) => process.stderr.write(`${line}\n`) };
+      process.exitCode = await runAccessCommand(command, argv.slice(1), config, logger, io);
       return;
     }
     case 'help':

@@ -57,6 +57,9 @@ async function magicLink(args: string[], deps: CommandDeps): Promise<number> {
   if (!values['telegram-id'] === !values['discord-id']) throw new CommandLineError('give exactly one of --telegram-id or --discord-id');
   const requested = values.scopes?.split(',').map((scope) => scope.trim().toUpperCase()).filter(Boolean);
   const scopes = requested ?? (values.admin ? ALL_SCOPES : undefined);
+  const unknown = scopes?.filter((scope) => !(ALL_SCOPES as string[]).includes(scope)) ?? [];
+  // Checked before the user is created, so a typo changes nothing.
+  if (unknown.length > 0) throw new CommandLineError(`unknown scope ${unknown.join(',')}; scopes: ${ALL_SCOPES.join(',')}`);
   const user = await ensureChatUser(deps.db, { telegramId: values['telegram-id'], discordId: values['discord-id'] }, { role: values.admin ? 'ADMIN' : undefined });
   const link = await deps.access.createMagicLink(OPERATOR, { userId: user.id, scopes });
   deps.io.err(`link for user ${user.id} (${user.role}), scopes ${link.scopes.join(',')}, valid until ${link.expiresAt.toISOString()}, usable once:`);

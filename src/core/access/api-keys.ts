@@ -84,8 +84,6 @@ export async function revokeApiKey(deps: AccessDependencies, actor: Principal, k
   const revoked = key.revokedAt
     ? key
     : await deps.db.apiKey.update({ where: { id: key.id }, data: { revokedAt: currentTime(deps) } });
-  // Broadcast before answering, so the caller's next request fails on every instance.
-  await deps.revocations.publishRevoked(keyId);
   await deps.audit.record({
     action: 'api_key.revoked',
     outcome: 'success',
@@ -94,5 +92,7 @@ export async function revokeApiKey(deps: AccessDependencies, actor: Principal, k
     targetId: keyId,
     details: { ownerUserId: key.userId, alreadyRevoked: Boolean(key.revokedAt) },
   });
+  // Broadcast before answering, so the caller's next request fails on every instance.
+  await deps.revocations.publishRevoked(keyId);
   return summarize(revoked, currentTime(deps));
 }
