@@ -77,14 +77,17 @@ export async function createServiceFixture(db: Database, label: string): Promise
     body,
     async remove() {
       await docker.getService(serviceId).remove().catch(() => undefined);
-      for (let attempt = 0; attempt < 20; attempt += 1) {
+      // Removing a network right after its services fails with "in use" while tasks shut down.
+      for (let attempt = 0; attempt < 60; attempt += 1) {
         try {
           await docker.getNetwork(network.id).remove();
           return;
-        } catch {
+        } catch (error) {
+          if ((error as { statusCode?: number }).statusCode === 404) return;
           await new Promise((resolve) => setTimeout(resolve, 500));
         }
       }
+      throw new Error(`network ${network.id} could not be removed`);
     },
   };
 }
