@@ -95,6 +95,8 @@ export interface TaskState {
   containerId?: string;
   /** Image of the spec this task runs (tells old from new tasks during an update). */
   image: string;
+  /** Container labels of the task's spec (LABELS.deployment tells which deployment it runs). */
+  labels: Labels;
   exitCode?: number;
   health?: 'healthy' | 'unhealthy' | 'starting' | 'none';
   createdAt: string;

@@ -26,8 +26,8 @@ interface EngineTask {
   DesiredState?: string;
   CreatedAt?: string;
   UpdatedAt?: string;
-  Spec?: { ContainerSpec?: { Image?: string; Healthcheck?: { Test?: string[] } } };
-  Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
+  Spec?: { ContainerSpec?: { Image?: string; Labels?: Record<string, string>; Healthcheck?: { Test?: string[] } } };
+  Status?: { Timestamp?: string; State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
 }
 
 export function toServiceState(service: EngineService): ServiceState {
@@ -72,10 +72,12 @@ export function toTaskState(task: EngineTask, health?: TaskState['health']): Tas
     ...(status.Err ? { error: status.Err } : {}),
     ...(containerId ? { containerId } : {}),
     image: task.Spec?.ContainerSpec?.Image ?? '',
+    labels: task.Spec?.ContainerSpec?.Labels ?? {},
     ...(typeof exitCode === 'number' && containerId ? { exitCode } : {}),
     ...(health ? { health } : {}),
     createdAt: task.CreatedAt ?? '',
-    updatedAt: task.UpdatedAt ?? '',
+    // Status.Timestamp is when the task entered its current state.
+    updatedAt: status.Timestamp ?? task.UpdatedAt ?? '',
   };
 }
 
