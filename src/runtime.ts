@@ -18,6 +18,7 @@ import type { Logger } from './logging/logger.js';
 import { JobScheduler } from './scheduler/scheduled-jobs.js';
 import { registerHttpsModule } from './https/https-module.js';
 import { registerDeploymentModule, type DeploymentFeature } from './queue/deployment-module.js';
+import { registerChatModule } from './bot/chat-module.js';
 import { registerMetrics } from './metrics/metrics-module.js';
 import { RunwayMetrics } from './metrics/runway-metrics.js';
 import { VERSION } from './version.js';
@@ -119,6 +120,8 @@ async function registerModules(ctx: ProcessContext): Promise<void> {
   ctx.deployments = registerDeploymentModule(ctx, {
     onEnvironmentDeleting: async (environment) => void (await https.removeEnvironmentRoutes(environment.id)),
   });
+  // Chat bots and the deploy-status notifier (issue 6): after access and deployments, whose use cases they call.
+  registerChatModule(ctx);
 }
 
 async function listen(server: Server, port: number, host: string): Promise<string> {

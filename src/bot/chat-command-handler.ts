@@ -87,6 +87,16 @@ export class ChatCommandHandler {
     }
   }
 
+  /** Environment names starting with `prefix`, for Discord's autocomplete (at most 25, Discord's cap). */
+  async environmentNames(caller: ChatCaller, prefix: string): Promise<string[]> {
+    if (!this.deps.deployments) return [];
+    const environments = await this.deps.deployments.environments.list(caller.principal);
+    return environments
+      .filter((env) => env.userId === caller.userId && env.name.startsWith(prefix.toLowerCase()))
+      .map((env) => env.name)
+      .slice(0, 25);
+  }
+
   private use(): ChatDeploymentUseCases {
     if (!this.deps.deployments) throw unavailable('The deployment service');
     return this.deps.deployments;

@@ -49,6 +49,17 @@ export class ChatDispatcher {
     }
   }
 
+  /** Autocomplete: the caller's environment names; nothing for strangers. */
+  async suggestEnvironments(identity: ChatIdentity, place: ChatPlace, prefix: string): Promise<string[]> {
+    try {
+      const caller = await this.gatekeeper.admit(identity, place);
+      return caller ? await this.handler.environmentNames(caller, prefix) : [];
+    } catch (error) {
+      this.logger.warn({ err: error }, 'environment autocomplete failed');
+      return [];
+    }
+  }
+
   /** AppErrors speak for themselves; anything else gets a reference id, details go to the log only. */
   errorReply(error: unknown, identity: ChatIdentity, command: string): ChatMessage {
     if (isAppError(error) && error.status < 500) {

@@ -47,7 +47,10 @@ const configSchema = z.object({
 
   TELEGRAM_BOT_TOKEN: optionalString,
   TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
-  TELEGRAM_WEBHOOK_SECRET: optionalString,
+  /** `polling` (default): the worker long-polls. `webhook`: Telegram posts to PUBLIC_URL/telegram/webhook (API processes). */
+  TELEGRAM_MODE: z.enum(['polling', 'webhook']).default('polling'),
+  /** Secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (webhook mode); derived from the token when unset. */
+  TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1-256 of A-Z a-z 0-9 _ -').optional()),
   TELEGRAM_ALLOWED_USERS: csvIds,
   TELEGRAM_ADMINS: csvIds,
   DISCORD_BOT_TOKEN: optionalString,

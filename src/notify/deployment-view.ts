@@ -2,7 +2,7 @@ import type { Database } from '../db/prisma.js';
 import type { DeploymentView } from './deployment-notice.js';
 
 /** Newest lines of a deployment's logs, for the FAILED message (the deployments module may supply one). */
-export type LogTailSource = (deploymentId: string, lines: number) => Promise<string[]>;
+export type LogTailSource = (deployment: { id: string; userId: string }, lines: number) => Promise<string[]>;
 
 const LOG_LINES = 15;
 
@@ -41,14 +41,14 @@ export async function loadDeploymentView(db: Database, deploymentId: string, log
     finishedAt: row.finishedAt,
     errorMessage: row.errorMessage,
     transitions,
-    logTail: row.status === 'FAILED' ? await failureLogTail(row.id, row.buildLog, logTail) : [],
+    logTail: row.status === 'FAILED' ? await failureLogTail(row, logTail) : [],
   };
 }
 
-async function failureLogTail(deploymentId: string, buildLog: string | null, logTail?: LogTailSource): Promise<string[]> {
+async function failureLogTail(row: { id: string; userId: string; buildLog: string | null }, logTail?: LogTailSource): Promise<string[]> {
   if (logTail) {
-    const lines = await logTail(deploymentId, LOG_LINES).catch(() => []);
+    const lines = await logTail(row, LOG_LINES).catch(() => []);
     if (lines.length > 0) return lines;
   }
-  return (buildLog ?? '').split('\n').filter((text) => text.trim() !== '').slice(-LOG_LINES);
+  return (row.buildLog ?? '').split('\n').filter((text) => text.trim() !== '').slice(-LOG_LINES);
 }
