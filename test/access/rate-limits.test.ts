@@ -91,3 +91,32 @@ describe('rate limits shared through Redis', () => {
     await expect.poll(() => t.db.auditLog.count({ where: { action: 'request.denied', details: { path: ['reason'], equals: 'too_many_failures' } } })).toBeGreaterThan(0);
   });
 });
+
+describe('leased general limit', () => {
+  it('never admits more than the limit across instances, and refuses at most lease-1 early per instance', async () => {
+    const instances = [await limits({ requestsPerWindow: 1000 }), await limits({ requestsPerWindow: 1000 })];
+    const key: Principal = { userId: 'u2', role: 'USER', scopes: [], keyId: 'M'.repeat(16) };
+    let admitted = 0;
+    let refused = 0;
+    for (let i = 0; i < 1200; i += 1) {
+      try {
+        await instances[i % 2]?.consumeRequest(key);
+        admitted += 1;
+      } catch (error) {
+        expect(error).toMatchObject({ status: 429 });
+        refused += 1;
+      }
+    }
+    expect(admitted).toBeLessThanOrEqual(1000);
+    expect(admitted).toBeGreaterThanOrEqual(1000 - 2 * 9);
+    expect(refused).toBe(1200 - admitted);
+  });
+
+  it('counts small limits exactly, request by request', async () => {
+    const [a, b] = [await limits({ requestsPerWindow: 7 }), await limits({ requestsPerWindow: 7 })];
+    const key: Principal = { userId: 'u3', role: 'USER', scopes: [], keyId: 'N'.repeat(16) };
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < 9; i += 1) outcomes.push(await (i % 2 ? a : b).consumeRequest(key).then(() => true, () => false));
+    expect(outcomes).toEqual([true, true, true, true, true, true, true, false, false]);
+  });
+});

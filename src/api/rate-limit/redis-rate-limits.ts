@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { rateLimited } from '../../core/errors.js';
 import type { Principal } from '../../core/principal.js';
+import { LeasedLimiter, leaseSizeFor } from './leased-limiter.js';
 
 export interface RateLimitOptions {
   /** Redis key prefix of this installation (config REDIS_PREFIX). */
@@ -44,10 +45,11 @@ function toSeconds(ms: number): number {
  * instead of failing every request.
  */
 export class RedisRateLimits implements RateLimits {
-  private readonly requests: RateLimiterAbstract;
+  private readonly requests: LeasedLimiter;
   private readonly deployments: RateLimiterAbstract;
   private readonly gitDeployments: RateLimiterAbstract;
   private readonly authFailures: RateLimiterAbstract;
+  private readonly requestLimit: { points: number; duration: number };
 
   constructor(redis: Redis, private readonly options: RateLimitOptions) {
     const make = (name: string, points: number, durationMs: number) =>
@@ -59,19 +61,21 @@ export class RedisRateLimits implements RateLimits {
         rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory({ points, duration: toSeconds(durationMs) }),
       });
-    this.requests = make('req', options.requestsPerWindow, options.windowMs);
+    // The general limit is checked on every request: leased, so it rarely needs Redis.
+    this.requests = new LeasedLimiter(make('req', options.requestsPerWindow, options.windowMs), leaseSizeFor(options.requestsPerWindow));
+    this.requestLimit = { points: options.requestsPerWindow, duration: toSeconds(options.windowMs) };
     this.deployments = make('deploy', options.deploymentsPerMinute, 60_000);
     this.gitDeployments = make('deploy-git', options.gitDeploymentsPerMinute, 60_000);
     this.authFailures = make('auth-fail', options.authFailLimit, options.authFailWindowMs);
   }
 
   async consumeRequest(principal: Principal): Promise<void> {
-    await consumeOrThrow(this.requests, subjectOf(principal), 'requests');
+    await consumeOrThrow(this.requests, subjectOf(principal), 'requests', this.requestLimit);
   }
 
   async consumeDeployment(principal: Principal, kind: DeploymentKind): Promise<void> {
-    if (kind === 'git') await consumeOrThrow(this.gitDeployments, subjectOf(principal), 'git_deployments');
-    await consumeOrThrow(this.deployments, subjectOf(principal), 'deployments');
+    if (kind === 'git') await consumeOrThrow(this.gitDeployments, subjectOf(principal), 'git_deployments', this.gitDeployments);
+    await consumeOrThrow(this.deployments, subjectOf(principal), 'deployments', this.deployments);
   }
 
   async authBlockedFor(ip: string): Promise<number> {
@@ -85,13 +89,18 @@ export class RedisRateLimits implements RateLimits {
   }
 }
 
-async function consumeOrThrow(limiter: RateLimiterAbstract, subject: string, limit: string): Promise<void> {
+async function consumeOrThrow(
+  limiter: { consume(subject: string): Promise<unknown> },
+  subject: string,
+  limit: string,
+  size: { points: number; duration: number },
+): Promise<void> {
   try {
     await limiter.consume(subject);
   } catch (rejection) {
     if (rejection instanceof RateLimiterRes) {
       throw rateLimited(toSeconds(rejection.msBeforeNext), {
-        details: { limit, allowed: limiter.points, windowSeconds: limiter.duration },
+        details: { limit, allowed: size.points, windowSeconds: size.duration },
         suggestions: ['Wait for the time in Retry-After, then try again'],
       });
     }
