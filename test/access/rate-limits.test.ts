@@ -58,6 +58,7 @@ describe('rate limits shared through Redis', () => {
     const body = (await limited.json()) as { error: { code: string; retryable: boolean } };
     expect(body.error).toMatchObject({ code: 'RATE_LIMITED', retryable: true });
     // Another key of the same user has its own budget.
+    await expect.poll(() => t.db.auditLog.count({ where: { action: 'request.rate_limited', actorKeyId: owner.keyId } })).toBeGreaterThan(0);
     const other = await createKeyForUser(t.db, owner.user.id, { scopes: ['ENVIRONMENTS_READ'] });
     expect((await get(first, { 'x-api-key': other.apiKey })).status).toBe(200);
   });

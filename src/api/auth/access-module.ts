@@ -36,6 +36,8 @@ export async function registerAccessModule(ctx: ProcessContext): Promise<void> {
     gitDeploymentsPerMinute: config.GIT_DEPLOY_RATE_LIMIT,
     authFailLimit: config.AUTH_FAIL_LIMIT,
     authFailWindowMs: config.AUTH_FAIL_WINDOW,
+    onLimited: (principal, limit) =>
+      audit.recordLater({ action: 'request.rate_limited', outcome: 'denied', actor: principal, details: { limit } }),
   });
   ctx.access = useCases;
   ctx.rateLimits = rateLimits;

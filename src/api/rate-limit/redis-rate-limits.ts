@@ -15,6 +15,8 @@ export interface RateLimitOptions {
   /** Failed authentications per client address per authFailWindowMs. */
   authFailLimit: number;
   authFailWindowMs: number;
+  /** Told about every refused request or deployment (the access module audits them). */
+  onLimited?: (principal: Principal, limit: string) => void;
 }
 
 export type DeploymentKind = 'image' | 'git';
@@ -70,12 +72,22 @@ export class RedisRateLimits implements RateLimits {
   }
 
   async consumeRequest(principal: Principal): Promise<void> {
-    await consumeOrThrow(this.requests, subjectOf(principal), 'requests', this.requestLimit);
+    await this.watch(principal, consumeOrThrow(this.requests, subjectOf(principal), 'requests', this.requestLimit));
   }
 
   async consumeDeployment(principal: Principal, kind: DeploymentKind): Promise<void> {
-    if (kind === 'git') await consumeOrThrow(this.gitDeployments, subjectOf(principal), 'git_deployments', this.gitDeployments);
-    await consumeOrThrow(this.deployments, subjectOf(principal), 'deployments', this.deployments);
+    if (kind === 'git') await this.watch(principal, consumeOrThrow(this.gitDeployments, subjectOf(principal), 'git_deployments', this.gitDeployments));
+    await this.watch(principal, consumeOrThrow(this.deployments, subjectOf(principal), 'deployments', this.deployments));
+  }
+
+  private async watch(principal: Principal, check: Promise<void>): Promise<void> {
+    try {
+      await check;
+    } catch (error) {
+      const limit = (error as { details?: { limit?: unknown } }).details?.limit;
+      if (typeof limit === 'string') this.options.onLimited?.(principal, limit);
+      throw error;
+    }
   }
 
   async authBlockedFor(ip: string): Promise<number> {
