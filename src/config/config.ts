@@ -92,6 +92,8 @@ const configSchema = z.object({
   NGINX_BIN: z.string().default('nginx'),
   /** Extra arguments for every nginx invocation, e.g. `-p /srv/nginx -c conf/nginx.conf`. */
   NGINX_ARGS: z.string().default(''),
+  /** When set, reloads signal this master pid instead of running `nginx -s reload` (which re-parses everything). */
+  NGINX_PID_FILE: optionalString,
   NGINX_SITES_DIR: z.string().default('/etc/nginx/runway'),
   NGINX_CERTS_DIR: z.string().default('/var/lib/runway/certs'),
   NGINX_ACME_WEBROOT: z.string().default('/var/www/runway-acme'),

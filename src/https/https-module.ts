@@ -58,7 +58,7 @@ export function createEdge(deps: {
   const logger = deps.logger.child({ module: 'https' });
   const applier = new SiteApplier(
     config.NGINX_SITES_DIR,
-    new NginxProcess({ bin: config.NGINX_BIN, args: parseNginxArgs(config.NGINX_ARGS) }),
+    new NginxProcess({ bin: config.NGINX_BIN, args: parseNginxArgs(config.NGINX_ARGS), pidFile: config.NGINX_PID_FILE }),
     logger,
   );
   const certFiles = new CertificateFiles(config.NGINX_CERTS_DIR);

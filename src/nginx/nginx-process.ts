@@ -4,6 +4,7 @@
  * array and a timeout, never a shell string.
  */
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 
 export interface NginxProcessOptions {
   /** The nginx binary (NGINX_BIN). */
@@ -11,6 +12,12 @@ export interface NginxProcessOptions {
   /** Arguments every call starts with, e.g. ['-p', '/srv/nginx', '-c', 'conf/nginx.conf'] (NGINX_ARGS). */
   args: string[];
   timeoutMs?: number;
+  /**
+   * The master's pid file (NGINX_PID_FILE). When set, a reload is a SIGHUP to
+   * that pid; `nginx -s reload` would first parse the whole configuration
+   * again just to find the pid (about 0.5 s with 500 HTTPS sites).
+   */
+  pidFile?: string;
 }
 
 export class NginxCommandError extends Error {
@@ -40,7 +47,14 @@ export class NginxProcess {
 
   /** Signals the running master to re-read its configuration. */
   async reload(): Promise<void> {
-    await this.run('reload', ['-s', 'reload']);
+    if (!this.options.pidFile) return this.run('reload', ['-s', 'reload']);
+    const pid = Number((await readFile(this.options.pidFile, 'utf8')).trim());
+    if (!Number.isInteger(pid) || pid <= 1) throw new NginxCommandError('reload', `no master pid in ${this.options.pidFile}`);
+    try {
+      process.kill(pid, 'SIGHUP');
+    } catch (error) {
+      throw new NginxCommandError('reload', `cannot signal the nginx master ${pid}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   private run(name: string, extra: string[]): Promise<void> {

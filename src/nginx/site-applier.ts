@@ -95,20 +95,24 @@ export class SiteApplier {
 
   private async applyNow(changes: SiteFileChange[]): Promise<ApplyResult> {
     await mkdir(this.sitesDir, { recursive: true });
-    const previous = new Map<string, string | null>();
     for (const change of changes) {
       if (!isManagedFileName(change.fileName) || change.fileName.includes('/')) {
         throw new Error(`refusing to touch ${change.fileName}: not a Runway site file`);
       }
-      const before = await readIfExists(join(this.sitesDir, change.fileName));
-      if (before !== change.content) previous.set(change.fileName, before);
     }
-    if (previous.size === 0) return { changed: [] };
+    // Files are independent of each other: read and write them concurrently (500 sites in one batch).
+    const befores = await Promise.all(changes.map((change) => readIfExists(join(this.sitesDir, change.fileName))));
+    const previous = new Map<string, string | null>();
+    const pending: SiteFileChange[] = [];
+    changes.forEach((change, index) => {
+      if (befores[index] === change.content) return;
+      previous.set(change.fileName, befores[index] ?? null);
+      pending.push(change);
+    });
+    if (pending.length === 0) return { changed: [] };
 
     try {
-      for (const [fileName] of previous) {
-        await this.put(fileName, changes.find((change) => change.fileName === fileName)!.content);
-      }
+      await Promise.all(pending.map((change) => this.put(change.fileName, change.content)));
       await this.nginx.test();
     } catch (error) {
       await this.restore(previous);
@@ -127,10 +131,12 @@ export class SiteApplier {
   }
 
   private async restore(previous: Map<string, string | null>): Promise<void> {
-    for (const [fileName, content] of previous) {
-      await this.put(fileName, content).catch((error) =>
-        this.logger.error({ err: error, fileName }, 'could not restore a site file after a failed nginx check'),
-      );
-    }
+    await Promise.all(
+      [...previous].map(([fileName, content]) =>
+        this.put(fileName, content).catch((error) =>
+          this.logger.error({ err: error, fileName }, 'could not restore a site file after a failed nginx check'),
+        ),
+      ),
+    );
   }
 }

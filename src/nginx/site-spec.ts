@@ -60,7 +60,8 @@ export function checkPath(field: string, path: string): void {
 function checkListen(field: string, listen: string): void {
   const match = LISTEN.exec(listen);
   if (!match) fail(field, `"${listen}" is not a port or address:port`);
-  const host = listen.slice(0, listen.length - match[1]!.length - 1).replace(/^\[|\]$/g, '');
+  const hostPart = listen.length > match[1]!.length ? listen.slice(0, listen.length - match[1]!.length - 1) : '';
+  const host = hostPart.replace(/^\[|\]$/g, '');
   if (host && isIP(host) === 0) fail(field, `"${host}" is not an IP address`);
   checkPort(field, Number(match[1]));
 }

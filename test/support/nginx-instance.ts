@@ -51,7 +51,9 @@ export async function startTestNginx(label = 'nginx'): Promise<TestNginx> {
   const sitesDir = join(prefix, 'sites');
   const certsDir = join(prefix, 'certs');
   const webroot = join(prefix, 'acme');
-  for (const dir of ['conf', 'logs', 'temp', sitesDir, webroot]) await mkdir(join(prefix, dir), { recursive: true, mode: 0o755 });
+  for (const dir of [join(prefix, 'conf'), join(prefix, 'logs'), join(prefix, 'temp'), sitesDir, webroot]) {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+  }
   await writeFile(join(prefix, 'conf', 'nginx.conf'), mainConfig(prefix, sitesDir));
   const [httpPort, httpsPort] = [await freeTcpPort(), await freeTcpPort()];
   const args = ['-p', prefix, '-c', 'conf/nginx.conf'];
