@@ -29,6 +29,7 @@ import { NginxProcess, parseNginxArgs } from '../nginx/nginx-process.js';
 import { SiteApplier } from '../nginx/site-applier.js';
 import { GwbridgeUpstreamResolver, type UpstreamResolver } from '../nginx/task-upstreams.js';
 import type { ProcessContext } from '../runtime.js';
+import { DeploymentRouteFollower } from './deployment-route-follower.js';
 import { BullDomainWork, startDomainWorker } from './domain-jobs.js';
 
 /** ACME_CA_CERT may be the PEM itself or a path to it. */
@@ -120,6 +121,9 @@ export function registerHttpsModule(ctx: ProcessContext): HttpsModule {
     const worker = startDomainWorker({ activator: edge.activator, routes: edge.routes, logger }, connection, config.REDIS_PREFIX);
     ctx.components.push({ name: 'domain-worker', stop: () => worker.close() });
     ctx.scheduler.add({ name: 'certificate-renewal', schedule: config.ACME_RENEWAL_SCHEDULE, lockTtlMs: 30 * 60_000, run: () => edge.renewal.run() });
+    const follower = new DeploymentRouteFollower({ db, events: ctx.events, redis: redis.duplicate(), work, logger });
+    ctx.components.push({ name: 'deployment-route-follower', stop: () => follower.stop() });
+    void follower.start().catch((error) => logger.error({ err: error }, 'could not follow deployment events'));
     ctx.scheduler.add({ name: 'nginx-route-sync', schedule: config.NGINX_SYNC_SCHEDULE, lockTtlMs: 2 * 60_000, run: () => edge.routes.sync() });
   }
   return { removeEnvironmentRoutes: (environmentId) => removeEnvironmentRoutes({ db, work }, environmentId) };

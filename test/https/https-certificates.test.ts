@@ -6,7 +6,8 @@
  */
 import { request } from 'node:http';
 import { Writable } from 'node:stream';
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcmeAccountStore } from '../../src/acme/acme-account-store.js';
@@ -145,6 +146,31 @@ describe('public HTTPS with Pebble', () => {
     expect(after.body.trim()).toBe(fixture.body);
     expect(events.types()).toContain('certificate.renewed');
     expect(await database.db.acmeOrder.count({ where: { hostname, outcome: 'valid' } })).toBe(2);
+  });
+
+  it('follows the service when its tasks change: upstreams are re-rendered to the tasks\' bridge addresses', async () => {
+    const site = join(nginx.sitesDir, `rw-${hostname}.conf`);
+    const service = docker.getService(fixture.swarmName);
+    const current = (await service.inspect()) as { Version: { Index: number }; Spec: { Mode: unknown } };
+    await service.update({ ...current.Spec, Mode: { Replicated: { Replicas: 2 } }, version: current.Version.Index } as never);
+    // The periodic job (or a deployment event) runs this sync; here it runs until both tasks are seen.
+    const content = await eventually(
+      async () => {
+        await edge.routes.sync();
+        return readFile(site, 'utf8');
+      },
+      (text) => (text.match(/server 172\.\d+\.\d+\.\d+:80 /g) ?? []).length === 2,
+      30_000,
+    );
+    const bridge = (await docker.getNetwork('docker_gwbridge').inspect()) as { Containers: Record<string, { IPv4Address: string }> };
+    const tasks = (await docker.listTasks({ filters: { service: [fixture.swarmName], 'desired-state': ['running'] } })) as {
+      Status: { ContainerStatus?: { ContainerID?: string } };
+    }[];
+    const addresses = tasks.map((task) => bridge.Containers[task.Status.ContainerStatus!.ContainerID!]!.IPv4Address.split('/')[0]);
+    for (const address of addresses) expect(content).toContain(`server ${address}:80 `);
+    const root = await pebble.issuingRoot();
+    const answer = await eventually(() => httpsGet(hostname, nginx.httpsPort, root), (a) => a.status === 200);
+    expect(answer.body.trim()).toBe(fixture.body);
   });
 
   it('ends FAILED with CHALLENGE_UNREACHABLE when the CA cannot fetch the challenge, and schedules a retry', async () => {
