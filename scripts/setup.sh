@@ -25,7 +25,7 @@ mkdir -p "$STATE_DIR" "$LOG_DIR"
 # ---------------------------------------------------------------- packages
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in postgresql redis-server docker.io nginx-light pebble chromium busybox-static git openssl curl ca-certificates; do
+for pkg in postgresql redis-server docker.io docker-compose nginx-light pebble chromium busybox-static git openssl curl ca-certificates; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ "${#need[@]}" -gt 0 ]; then
