@@ -72,4 +72,29 @@ describe('revocation and expiry reach every API instance', () => {
     expect(await listKeys(second, owner.apiKey)).toBe(401);
     expect(await listKeys(first, owner.apiKey)).toBe(401);
   });
+
+  it('an instance that lost the revocation channel stops trusting its cache, so a missed message cannot keep a key alive', async () => {
+    const owner = await createUserWithKey(t.db, { scopes: ['LOGS_READ'] });
+    expect(await listKeys(first, owner.apiKey)).toBe(200);
+    expect(await listKeys(second, owner.apiKey)).toBe(200);
+    // Revoked behind the channel's back: the caches do not know.
+    await t.db.apiKey.update({ where: { keyId: owner.keyId }, data: { revokedAt: new Date() } });
+    expect(await listKeys(second, owner.apiKey)).toBe(200);
+    const clients = String(await redis.client('LIST')).split('\n');
+    const ids = clients.filter((line) => line.includes(`name=${prefix}:access:key-revoked:subscriber`)).map((line) => /id=(\d+)/.exec(line)?.[1]);
+    expect(ids).toHaveLength(2);
+    for (const id of ids) await redis.client('KILL', 'ID', id as string);
+    await expect.poll(() => listKeys(second, owner.apiKey)).toBe(401);
+    expect(await listKeys(first, owner.apiKey)).toBe(401);
+    // After the subscribers are back, caching and revocation by message work again.
+    await expect.poll(async () => String(await redis.client('LIST')).split(`name=${prefix}:access:key-revoked:subscriber`).length - 1).toBe(2);
+    const other = await createUserWithKey(t.db, { scopes: ['LOGS_READ'] });
+    expect(await listKeys(second, other.apiKey)).toBe(200);
+    await fetch(`${first.url}/auth/revoke`, {
+      method: 'POST',
+      headers: { 'x-api-key': other.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ keyId: other.keyId }),
+    });
+    expect(await listKeys(second, other.apiKey)).toBe(401);
+  });
 });

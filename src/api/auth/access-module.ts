@@ -44,7 +44,11 @@ export async function registerAccessModule(ctx: ProcessContext): Promise<void> {
 
   if (ctx.servesApi) {
     const cache = new VerifiedKeyCache(config.KEY_CACHE_TTL);
-    await revocations.subscribe({ onRevoked: (keyId) => cache.dropKey(keyId), onResync: () => cache.clear() });
+    await revocations.subscribe({
+      onRevoked: (keyId) => cache.dropKey(keyId),
+      onSuspend: () => cache.suspend(),
+      onResync: () => cache.resume(),
+    });
     const lastUsed = new LastUsedRecorder(db, logger, config.KEY_LAST_USED_FLUSH);
     lastUsed.start();
     const authenticator = new ApiKeyAuthenticator({

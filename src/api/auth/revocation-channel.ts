@@ -17,18 +17,29 @@ export class RedisRevocationChannel implements KeyRevocationPublisher {
 
   private readonly channel: string;
 
+  /**
+   * The revocation is already in the database; if Redis cannot carry it now,
+   * instances that lost Redis have suspended their caches (see subscribe), so
+   * the key still fails everywhere. Not worth failing the caller for.
+   */
   async publishRevoked(keyId: string): Promise<void> {
-    await this.redis.publish(this.channel, keyId);
+    await this.redis.publish(this.channel, keyId).catch((error: Error) =>
+      this.logger.warn({ err: { message: error.message }, keyId }, 'revocation broadcast failed'),
+    );
   }
 
-  async subscribe(handlers: { onRevoked(keyId: string): void; onResync(): void }): Promise<void> {
-    const subscriber = this.redis.duplicate({ maxRetriesPerRequest: null });
+  /**
+   * `onSuspend` runs when the subscription drops (messages may be missed from
+   * then on), `onResync` when it is back (ioredis re-subscribes by itself).
+   */
+  async subscribe(handlers: { onRevoked(keyId: string): void; onSuspend(): void; onResync(): void }): Promise<void> {
+    const subscriber = this.redis.duplicate({ maxRetriesPerRequest: null, connectionName: `${this.channel}:subscriber` });
     this.subscriber = subscriber;
     subscriber.on('error', (error: Error) => this.logger.warn({ err: { message: error.message } }, 'revocation subscriber error'));
     subscriber.on('message', (channel: string, keyId: string) => {
       if (channel === this.channel) handlers.onRevoked(keyId);
     });
-    // ioredis re-subscribes after a reconnect and emits 'ready' again.
+    subscriber.on('close', () => handlers.onSuspend());
     subscriber.on('ready', () => handlers.onResync());
     await subscriber.subscribe(this.channel);
   }

@@ -29,7 +29,21 @@ export class VerifiedKeyCache {
     return createHmac('sha256', this.hmacSecret).update(presented).digest('base64url');
   }
 
+  /** While revocations might be missed (pub/sub down), every request goes to the database. */
+  private suspended = false;
+
+  suspend(): void {
+    this.suspended = true;
+    this.clear();
+  }
+
+  resume(): void {
+    this.clear();
+    this.suspended = false;
+  }
+
   get(fingerprint: string, now = Date.now()): VerifiedKey | undefined {
+    if (this.suspended) return undefined;
     const entry = this.entries.get(fingerprint);
     if (!entry) return undefined;
     if (entry.cachedUntil <= now) {
@@ -40,7 +54,7 @@ export class VerifiedKeyCache {
   }
 
   set(fingerprint: string, verified: VerifiedKey, now = Date.now()): void {
-    if (this.ttlMs <= 0) return;
+    if (this.ttlMs <= 0 || this.suspended) return;
     if (this.entries.size >= this.maxEntries) this.evictOldest();
     this.entries.set(fingerprint, { ...verified, cachedUntil: now + this.ttlMs });
     const keyId = verified.principal.keyId ?? '';
