@@ -148,6 +148,22 @@ describe('public HTTPS with Pebble', () => {
     expect(await database.db.acmeOrder.count({ where: { hostname, outcome: 'valid' } })).toBe(2);
   });
 
+  it('publishes certificate.failed and certificate.expiring when a renewal near expiry fails, and keeps the old certificate live', async () => {
+    await pebble.setServfail(hostname);
+    const before = await database.db.certificate.findFirstOrThrow({ where: { domain: { hostname } } });
+    const report = await edge.renewal.run();
+    expect(report.failed).toEqual([hostname]);
+    const after = await database.db.certificate.findFirstOrThrow({ where: { domain: { hostname } } });
+    expect(after).toMatchObject({ status: 'VALID', certPem: before.certPem, failures: 1 });
+    expect(after.lastError).toMatch(/^DOMAIN_DOES_NOT_RESOLVE/);
+    expect(after.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
+    const mine = events.events.filter((event) => event.type.startsWith('certificate.') && event.hostname === hostname).map((event) => event.type);
+    expect(mine.slice(-2)).toEqual(['certificate.failed', 'certificate.expiring']);
+    // Not due again until its backoff has passed.
+    expect((await edge.renewal.run()).failed).toEqual([]);
+    expect((await database.db.domain.findUniqueOrThrow({ where: { hostname } })).status).toBe('ACTIVE');
+  });
+
   it('follows the service when its tasks change: upstreams are re-rendered to the tasks\' bridge addresses', async () => {
     const site = join(nginx.sitesDir, `rw-${hostname}.conf`);
     const service = docker.getService(fixture.swarmName);
@@ -186,6 +202,16 @@ describe('public HTTPS with Pebble', () => {
     expect(events.events.find((event) => event.type === 'domain.failed' && event.hostname === name)?.reason).toBe(domain.reason);
     // The HTTP site stays so that a retry can still be validated.
     expect(await readdir(nginx.sitesDir)).toContain(`rw-${name}.conf`);
+  });
+
+  it('retries a failed domain once its backoff has passed, and it becomes ACTIVE when the cause is fixed', async () => {
+    const name = `unreachable-${suffix}.test`;
+    await pebble.addA(name, '127.0.0.1');
+    const report = await edge.renewal.run(new Date(Date.now() + 61_000));
+    expect(report.retried).toContain(name);
+    const domain = await database.db.domain.findUniqueOrThrow({ where: { hostname: name }, include: { certificate: true } });
+    expect({ status: domain.status, reason: domain.reason }).toEqual({ status: 'ACTIVE', reason: null });
+    expect(domain.certificate).toMatchObject({ status: 'VALID', failures: 0, nextAttemptAt: null });
   });
 
   it('ends FAILED with DOMAIN_DOES_NOT_RESOLVE when the name does not resolve for the CA', async () => {

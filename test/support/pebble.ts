@@ -23,7 +23,7 @@ export interface TestPebble {
   issuingRoot(): Promise<string>;
   /** Makes challtestsrv answer SERVFAIL for the host (the CA cannot resolve it). */
   setServfail(host: string): Promise<void>;
-  /** Points the host's A record somewhere else. */
+  /** Makes the host's A record exactly `address`. */
   addA(host: string, address: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -90,7 +90,8 @@ export async function startPebble(options: { httpPort: number; certificateValidi
   }));
   const pebble = spawn('/usr/bin/pebble', ['-config', configPath, '-dnsserver', `127.0.0.1:${dnsPort}`], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' },
+    // No authorization reuse (default 50%): every order really runs its challenge.
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
   });
   track(pebble, output);
   const directoryUrl = `https://127.0.0.1:${listen}/dir`;
@@ -108,7 +109,11 @@ export async function startPebble(options: { httpPort: number; certificateValidi
     managementUrl,
     issuingRoot: async () => (await httpsGet(`${managementUrl}/roots/0`)).body,
     setServfail: (host) => post(`${challUrl}/set-servfail`, { host }),
-    addA: (host, address) => post(`${challUrl}/add-a`, { host, addresses: [address] }),
+    async addA(host, address) {
+      // add-a appends to what the host already has: clear it first so the answer is exactly `address`.
+      await post(`${challUrl}/clear-a`, { host });
+      await post(`${challUrl}/add-a`, { host, addresses: [address] });
+    },
     async stop() {
       for (const child of [pebble, chall]) {
         if (child.exitCode === null) {
