@@ -1,9 +1,8 @@
-import { customAlphabet } from 'nanoid';
+import { nanoid } from 'nanoid';
 
-/** nanoid's url-safe alphabet (SPEC section 2: 16 url-safe characters each). */
-const URL_SAFE = 'useandom-26T198340PX75pxJACKVERYMINDBUSHWOLF_GQZbfghjklqvwyzrict';
+/** SPEC section 2: keyId and secret are 16 url-safe characters each (nanoid's alphabet, crypto random). */
 const KEY_PART_LENGTH = 16;
-const generatePart = customAlphabet(URL_SAFE, KEY_PART_LENGTH);
+const generatePart = () => nanoid(KEY_PART_LENGTH);
 
 /**
  * `rw_{env}_{keyId}.{secret}`. `env` never holds `_` (config enforces
