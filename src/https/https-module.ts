@@ -31,6 +31,7 @@ import { GwbridgeUpstreamResolver, type UpstreamResolver } from '../nginx/task-u
 import type { ProcessContext } from '../runtime.js';
 import { DeploymentRouteFollower } from './deployment-route-follower.js';
 import { BullDomainWork, startDomainWorker } from './domain-jobs.js';
+import { watchWorker } from '../metrics/queue-metrics.js';
 
 /** ACME_CA_CERT may be the PEM itself or a path to it. */
 export function readCaCert(value: string | undefined): string | undefined {
@@ -119,6 +120,7 @@ export function registerHttpsModule(ctx: ProcessContext): HttpsModule {
   if (ctx.runsWorkers) {
     const edge = createEdge({ config, db, docker, events: ctx.events, logger });
     const worker = startDomainWorker({ activator: edge.activator, routes: edge.routes, logger }, connection, config.REDIS_PREFIX);
+    watchWorker(ctx.metrics, worker);
     ctx.components.push({ name: 'domain-worker', stop: () => worker.close() });
     ctx.scheduler.add({ name: 'certificate-renewal', schedule: config.ACME_RENEWAL_SCHEDULE, lockTtlMs: 30 * 60_000, run: () => edge.renewal.run() });
     const follower = new DeploymentRouteFollower({ db, events: ctx.events, redis: redis.duplicate(), work, logger });

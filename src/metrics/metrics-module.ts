@@ -5,6 +5,10 @@ import { DeploymentEventMetrics } from './deployment-event-metrics.js';
 import { httpMetricsMiddleware } from './http-metrics.js';
 import { mountMetricsRoute } from './metrics-endpoint.js';
 import { startMetricsServer } from './metrics-server.js';
+import { registerQueueDepth } from './queue-metrics.js';
+import { DEPLOYMENT_QUEUE } from '../queue/deployment-jobs.js';
+import { DOMAIN_QUEUE } from '../https/domain-jobs.js';
+import { Queue } from 'bullmq';
 
 /**
  * Plugs metrics into one process. Must be registered before any other
@@ -19,6 +23,7 @@ export async function registerMetrics(ctx: ProcessContext): Promise<void> {
   const { metrics, infra } = ctx;
   const { config, logger } = infra;
   registerDatabaseGauges(metrics, infra.db);
+  registerQueueMetrics(ctx);
 
   if (ctx.servesApi) {
     ctx.mounts.push((router, registry) => {
@@ -50,4 +55,23 @@ export async function registerMetrics(ctx: ProcessContext): Promise<void> {
     });
     ctx.components.push({ name: 'metrics-server', stop: () => listener.stop() });
   }
+}
+
+/**
+ * Queue depth of every Runway queue, read at scrape time through Queue
+ * handles of our own (one lazy connection). Job durations come from each
+ * module's worker (watchWorker in the deployment and HTTPS modules).
+ */
+function registerQueueMetrics(ctx: ProcessContext): void {
+  const { config, redis } = ctx.infra;
+  const connection = redis.duplicate({ maxRetriesPerRequest: null, lazyConnect: true });
+  const queues = [DEPLOYMENT_QUEUE, DOMAIN_QUEUE].map((name) => new Queue(name, { connection, prefix: config.REDIS_PREFIX }));
+  registerQueueDepth(ctx.metrics, queues);
+  ctx.components.push({
+    name: 'queue-metrics',
+    stop: async () => {
+      await Promise.all(queues.map((queue) => queue.close()));
+      connection.disconnect();
+    },
+  });
 }

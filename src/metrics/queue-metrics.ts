@@ -33,7 +33,8 @@ function secondsBetween(from: number | undefined, to: number | undefined): numbe
  * Job durations as this process's worker saw them; each job is processed by
  * one worker, so `sum` across instances is the total.
  */
-export function watchWorker(metrics: RunwayMetrics, worker: Pick<Worker, 'name' | 'on'>): void {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any job payload
+export function watchWorker(metrics: RunwayMetrics, worker: Worker<any, any, any>): void {
   const record = (job: Job | undefined, outcome: 'completed' | 'failed') => {
     if (!job) return;
     metrics.recordJob({

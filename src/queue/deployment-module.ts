@@ -21,6 +21,7 @@ import type { ProcessContext } from '../runtime.js';
 import { BullDeploymentQueue } from './deployment-queue.js';
 import { DeploymentWorker } from './deployment-worker.js';
 import { createGitImageBuilder } from './git-image-builder.js';
+import { watchWorker } from '../metrics/queue-metrics.js';
 
 /** The use cases REST routes, chat bots and workers share (ProcessContext.deployments). */
 export interface DeploymentFeature {
@@ -134,6 +135,7 @@ export function registerDeploymentModule(ctx: ProcessContext, options: { onEnvir
   }
   if (ctx.runsWorkers) {
     const worker = startDeploymentWorker(feature, { config, db, connection, logger: log });
+    watchWorker(ctx.metrics, worker.worker);
     ctx.components.push({ name: 'deployment-worker', stop: () => worker.close() });
     void feature.maintenance.reconcile().catch((error) => log.error({ err: error }, 'start-up reconciliation failed'));
     ctx.scheduler.add({ name: 'deployment-watchdog', schedule: '*/30 * * * * *', lockTtlMs: 60_000, run: () => feature.maintenance.failOverdue() });
