@@ -220,7 +220,7 @@ export class FakeDiscordServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const path = url.pathname.replace(/^\/api(\/v\d+)?/, '');
+    const path = decodeURIComponent(url.pathname.replace(/^\/api(\/v\d+)?/, ''));
     const body = await readJson(req);
     const record: RecordedDiscordCall = { method: req.method ?? 'GET', path, body, status: 200, at: Date.now() };
     const reply = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
