@@ -118,6 +118,8 @@ const configSchema = z.object({
   DEPLOY_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
   /** How long a started service may take to report its desired tasks running (issue 4). */
   SERVICE_CONVERGE_TIMEOUT_MS: z.coerce.number().int().min(1000).default(120_000),
+  /** How long a new task must have been running before a deployment is RUNNING: catches commands that crash right after start. */
+  SERVICE_STABLE_MS: z.coerce.number().int().min(0).default(500),
   /** `missing`: pull only absent images; `always`: pull every time (a failed pull of a local image goes on). */
   DEFAULT_PULL_POLICY: z.enum(['missing', 'always', 'never']).default('missing'),
   DEPLOY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(20),

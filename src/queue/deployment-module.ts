@@ -69,6 +69,7 @@ export function createDeploymentFeature(input: DeploymentFeatureInput): Deployme
     },
     pullPolicy: config.DEFAULT_PULL_POLICY,
     convergeTimeoutMs: config.SERVICE_CONVERGE_TIMEOUT_MS,
+    stableMs: config.SERVICE_STABLE_MS,
     logger,
   });
   return {

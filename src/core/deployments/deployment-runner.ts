@@ -32,6 +32,8 @@ export interface DeploymentRunnerDependencies {
   swarm: SwarmDefaults;
   pullPolicy: PullPolicy;
   convergeTimeoutMs: number;
+  /** How long new tasks must have been running before the deployment counts as RUNNING. */
+  stableMs: number;
   logger: Logger;
 }
 
@@ -148,7 +150,7 @@ export class DeploymentRunner {
       throw error;
     });
     await db.service.update({ where: { id: deployment.serviceId }, data: { swarmServiceId: service.id } });
-    await waitForConvergence(gateway, { serviceId: service.id, deploymentId: deployment.id, timeoutMs: this.deps.convergeTimeoutMs, signal });
+    await waitForConvergence(gateway, { serviceId: service.id, deploymentId: deployment.id, timeoutMs: this.deps.convergeTimeoutMs, stableMs: this.deps.stableMs, hasHealthcheck: spec.healthcheck !== undefined, signal });
     await this.advance(deployment, 'RUNNING');
     await this.promote(deployment);
   }

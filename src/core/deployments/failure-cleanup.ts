@@ -2,6 +2,7 @@ import type { Database } from '../../db/prisma.js';
 import { LABELS, type SwarmGateway } from '../../docker/swarm-gateway.js';
 import type { Logger } from '../../logging/logger.js';
 import { removeVolumeWithRetry } from '../environments/volume-removal.js';
+import { canTransition } from './deployment-states.js';
 import type { DeploymentTransitions } from './deployment-transitions.js';
 
 /**
@@ -21,9 +22,11 @@ export class FailureCleanup {
 
   /** Returns false when the deployment had already ended (nothing done). */
   async fail(deploymentId: string, reason: string): Promise<boolean> {
-    const moved = await this.transitions.transition(deploymentId, 'FAILED', reason, { errorMessage: reason });
-    if (moved) await this.cleanUp(deploymentId);
-    return moved;
+    const current = await this.db.deployment.findUnique({ where: { id: deploymentId }, select: { status: true } });
+    if (!current || !canTransition(current.status, 'FAILED')) return false;
+    // Clean first: whoever sees FAILED (the user polling, the notifier) sees it with nothing left behind.
+    await this.cleanUp(deploymentId);
+    return this.transitions.transition(deploymentId, 'FAILED', reason, { errorMessage: reason });
   }
 
   async cleanUp(deploymentId: string): Promise<void> {

@@ -46,6 +46,10 @@ export async function startHarness(label: string, env: Record<string, string> = 
       REDIS_PREFIX: prefix,
       SERVICE_CONVERGE_TIMEOUT_MS: '30000',
       ALLOW_FILE_GIT_URLS: 'true',
+      // Tests poll jobs every 100 ms and deploy more than 5 a minute; rate limits have their own tests.
+      RATE_LIMIT_MAX: '1000000',
+      DEPLOY_RATE_LIMIT: '1000',
+      GIT_DEPLOY_RATE_LIMIT: '1000',
       LOG_LEVEL: 'info',
       ...env,
     },
@@ -85,7 +89,7 @@ export async function startHarness(label: string, env: Record<string, string> = 
       for (;;) {
         const response = await api('GET', `/deployments/job/${jobId}`);
         if (states.includes(response.body?.status)) return response.body;
-        if (Date.now() > deadline) throw new Error(`job ${jobId} still ${response.body?.status} after ${timeoutMs} ms`);
+        if (Date.now() > deadline) throw new Error(`job ${jobId} still ${response.body?.status} after ${timeoutMs} ms: ${JSON.stringify(response.body?.transitions)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     },
