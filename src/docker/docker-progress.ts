@@ -16,6 +16,9 @@ export interface ProgressEvent {
   aux?: { ID?: string };
 }
 
+/** Output lines kept in memory; older ones are dropped (a build may print megabytes). */
+export const MAX_PROGRESS_LINES = 5_000;
+
 export interface ProgressOutcome {
   /** Human-readable output lines (build steps, pull status). */
   lines: string[];
@@ -34,19 +37,20 @@ function linesOf(event: ProgressEvent): string[] {
 /** Reads a pull or build stream to its end; never throws for in-stream errors (see `error`). */
 export function followProgress(docker: Docker, stream: NodeJS.ReadableStream, onLine?: (line: string) => void): Promise<ProgressOutcome> {
   const outcome: ProgressOutcome = { lines: [] };
+  const keep = (line: string) => {
+    outcome.lines.push(line);
+    if (outcome.lines.length > MAX_PROGRESS_LINES) outcome.lines.splice(0, outcome.lines.length - MAX_PROGRESS_LINES);
+    onLine?.(line);
+  };
   return new Promise((resolve, reject) => {
     const onProgress = (event: ProgressEvent) => {
       if (event.error !== undefined || event.errorDetail !== undefined) {
         outcome.error = event.errorDetail?.message ?? event.error ?? 'unknown error';
-        outcome.lines.push(outcome.error);
-        onLine?.(outcome.error);
+        keep(outcome.error);
         return;
       }
       if (event.aux?.ID) outcome.imageId = event.aux.ID;
-      for (const line of linesOf(event)) {
-        outcome.lines.push(line);
-        onLine?.(line);
-      }
+      for (const line of linesOf(event)) keep(line);
     };
     docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve(outcome)), onProgress);
   });

@@ -23,7 +23,7 @@ import {
   type SwarmGateway,
   type TaskState,
 } from './swarm-gateway.js';
-import { taskHasHealthcheck, toServiceState, toTaskState, type EngineService, type EngineTask } from './swarm-state-mapper.js';
+import { taskHasHealthcheck, toServiceState, toTaskState, type ContainerObservation, type EngineService, type EngineTask } from './swarm-state-mapper.js';
 
 export interface DockerodeSwarmGatewayOptions {
   policy?: Partial<DeployPolicy>;
@@ -33,6 +33,8 @@ export interface DockerodeSwarmGatewayOptions {
 }
 
 const RETRY_INTERVAL_MS = 250;
+/** Tasks that changed state this recently get their container checked (see observeContainer). */
+const RECENT_TASK_MS = 15_000;
 /** Lines of build output kept in a BUILD_FAILED error's details. */
 const BUILD_ERROR_TAIL = 20;
 
@@ -157,7 +159,7 @@ export class DockerodeSwarmGateway implements SwarmGateway {
       if (isNotFound(error)) return [];
       throw toSwarmError(error, `list tasks of ${serviceId}`);
     }
-    const states = await Promise.all(tasks.map(async (task) => toTaskState(task, await this.healthOf(task))));
+    const states = await Promise.all(tasks.map(async (task) => toTaskState(task, await this.observeContainer(task))));
     return states.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
@@ -288,16 +290,26 @@ export class DockerodeSwarmGateway implements SwarmGateway {
     return now.Version?.Index !== seen.Version?.Index;
   }
 
-  private async healthOf(task: EngineTask): Promise<TaskState['health']> {
+  /**
+   * The container's own view, for tasks that have a health check or entered
+   * their state recently: its health, and whether it already exited. Swarm's
+   * task state lags the container by a moment, and a command that crashes at
+   * once would otherwise look "running" to whoever polls in that moment.
+   */
+  private async observeContainer(task: EngineTask): Promise<ContainerObservation | undefined> {
     const containerId = task.Status?.ContainerStatus?.ContainerID;
-    if (!containerId || !taskHasHealthcheck(task)) return undefined;
-    if (!['starting', 'running'].includes(task.Status?.State ?? '')) return undefined;
+    if (!containerId || !['starting', 'running'].includes(task.Status?.State ?? '')) return undefined;
+    const since = Date.parse(task.Status?.Timestamp ?? task.UpdatedAt ?? '');
+    const recent = !(Date.now() - since > RECENT_TASK_MS);
+    if (!recent && !taskHasHealthcheck(task)) return undefined;
     try {
       const container = await this.docker.getContainer(containerId).inspect();
       const status = container.State?.Health?.Status;
-      return status === 'healthy' || status === 'unhealthy' || status === 'starting' ? status : 'none';
+      const health = !taskHasHealthcheck(task) ? undefined : status === 'healthy' || status === 'unhealthy' || status === 'starting' ? status : 'none';
+      const exited = container.State && !container.State.Running && !container.State.Restarting && container.State.Status === 'exited';
+      return { ...(health ? { health } : {}), ...(exited ? { exitCode: container.State.ExitCode } : {}) };
     } catch (error) {
-      // 404: the container is on another node or already gone; health is then unknown.
+      // 404: the container is on another node or already gone; Swarm's word stands.
       if (isNotFound(error)) return undefined;
       throw toSwarmError(error, `inspect container ${containerId}`);
     }

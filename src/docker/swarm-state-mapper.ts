@@ -59,11 +59,18 @@ export function taskHasHealthcheck(task: EngineTask): boolean {
   return Array.isArray(test) && test.length > 0 && test[0] !== 'NONE';
 }
 
-export function toTaskState(task: EngineTask, health?: TaskState['health']): TaskState {
+/** What the container itself says, when the gateway looked (see DockerodeSwarmGateway.observeContainer). */
+export interface ContainerObservation {
+  health?: TaskState['health'];
+  /** Set when the container already exited although Swarm still reports the task running. */
+  exitCode?: number;
+}
+
+export function toTaskState(task: EngineTask, observed: ContainerObservation = {}): TaskState {
   const status = task.Status ?? {};
   const containerId = status.ContainerStatus?.ContainerID;
-  const exitCode = status.ContainerStatus?.ExitCode;
-  return {
+  const exitCode = observed.exitCode ?? status.ContainerStatus?.ExitCode;
+  const state: TaskState = {
     id: task.ID,
     serviceId: task.ServiceID ?? '',
     desiredState: task.DesiredState ?? '',
@@ -74,11 +81,19 @@ export function toTaskState(task: EngineTask, health?: TaskState['health']): Tas
     image: task.Spec?.ContainerSpec?.Image ?? '',
     labels: task.Spec?.ContainerSpec?.Labels ?? {},
     ...(typeof exitCode === 'number' && containerId ? { exitCode } : {}),
-    ...(health ? { health } : {}),
+    ...(observed.health ? { health: observed.health } : {}),
     createdAt: task.CreatedAt ?? '',
     // Status.Timestamp is when the task entered its current state.
     updatedAt: status.Timestamp ?? task.UpdatedAt ?? '',
   };
+  if (observed.exitCode === undefined) return state;
+  // The container exited before Swarm noticed: report what Swarm is about to report.
+  const { health: _health, ...rest } = state;
+  // Swarm's own wording, so the reason reads the same whichever view came first.
+  const unhealthy = observed.health === 'unhealthy' ? ': dockerexec: unhealthy container' : '';
+  return observed.exitCode === 0 && !unhealthy
+    ? { ...rest, state: 'complete', message: 'finished' }
+    : { ...rest, state: 'failed', error: `task: non-zero exit (${observed.exitCode})${unhealthy}`, message: 'started' };
 }
 
 export type { EngineService, EngineTask };

@@ -42,12 +42,12 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
 }
 
 /** Polls the gateway until the rollout of `deploymentId` is no longer progressing. */
-export async function settle(gateway: SwarmGateway, name: string, deploymentId: string, timeoutMs = 45_000): Promise<RolloutStatus> {
+export async function settle(gateway: SwarmGateway, name: string, deploymentId: string, timeoutMs = 45_000, minStableMs = 0): Promise<RolloutStatus> {
   return waitFor(
     async () => {
       const service = await gateway.inspectService(name);
       if (!service) throw new Error(`service ${name} missing`);
-      const status = assessRollout(service, await gateway.listTasks(service.id), { deploymentId, minStableMs: 1500 });
+      const status = assessRollout(service, await gateway.listTasks(service.id), { deploymentId, minStableMs });
       return status.phase === 'progressing' ? undefined : status;
     },
     timeoutMs,
