@@ -74,6 +74,9 @@ describe('magic links', () => {
     expect((await fetch(`${runway.url}/auth/verify?token=${link.token}`)).status).toBe(410);
     expect((await redeem('A'.repeat(32))).status).toBe(404);
     expect((await fetch(`${runway.url}/auth/verify?token=${'B'.repeat(32)}`)).status).toBe(404);
+    const truncated = await fetch(`${runway.url}/auth/verify`);
+    expect(truncated.status).toBe(404);
+    expect(truncated.headers.get('content-type')).toContain('text/html');
     const keys = await fetch(`${runway.url}/auth/keys`, { headers: { 'x-api-key': issued.apiKey } });
     expect(keys.status).toBe(200);
   });

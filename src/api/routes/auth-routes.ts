@@ -63,7 +63,8 @@ export function mountAuthRoutes(
     summary: 'Magic-link page: confirms the link and offers a button; does not use the token',
     tags: ['auth'],
     access: 'public',
-    query: z.object({ token: tokenSchema }),
+    // A link cut short in a chat client still gets a page, not JSON.
+    query: z.object({ token: z.string().max(256).default('') }),
     responses: { 200: html('Confirmation page'), 404: html('Unknown link'), 410: html('Link used or expired') },
     handler: async ({ query, res }) => {
       await withErrorPage(res, async (nonce) => {
