@@ -20,7 +20,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ProcessContext } from '../runtime.js';
 import { BullDeploymentQueue } from './deployment-queue.js';
 import { DeploymentWorker } from './deployment-worker.js';
-import { createGitImageBuilder } from './git-image-builder.js';
+import { createBuildLeftoverCleaner, createGitImageBuilder } from './git-image-builder.js';
 import { watchWorker } from '../metrics/queue-metrics.js';
 
 /** The use cases REST routes, chat bots and workers share (ProcessContext.deployments). */
@@ -77,7 +77,7 @@ export function createDeploymentFeature(input: DeploymentFeatureInput): Deployme
     starter,
     deployments: new DeploymentManagement({ db, gateway, transitions, starter }),
     logs: new DeploymentLogs(db, gateway),
-    maintenance: new DeploymentMaintenance({ db, gateway, queue, cleanup, instance: config.REDIS_PREFIX, deployTimeoutMs: config.DEPLOY_TIMEOUT_MS, logger }),
+    maintenance: new DeploymentMaintenance({ db, gateway, queue, cleanup, instance: config.REDIS_PREFIX, deployTimeoutMs: config.DEPLOY_TIMEOUT_MS, removeBuildLeftovers: createBuildLeftoverCleaner(config), logger }),
     hooks,
     queue,
     gateway,

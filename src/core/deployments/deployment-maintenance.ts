@@ -13,6 +13,8 @@ export interface MaintenanceDependencies {
   /** Docker label value of this installation: objects of others are never touched. */
   instance: string;
   deployTimeoutMs: number;
+  /** Removes build directories a killed worker left behind; returns how many. */
+  removeBuildLeftovers?: () => Promise<number>;
   logger: Logger;
 }
 
@@ -81,10 +83,10 @@ export class DeploymentMaintenance {
    * environments, volumes and built images left by failed deployments.
    * Volumes of deleted environments are kept: deleting those is an explicit choice.
    */
-  async removeOrphans(): Promise<{ services: number; networks: number; volumes: number; images: number }> {
+  async removeOrphans(): Promise<{ services: number; networks: number; volumes: number; images: number; buildDirs: number }> {
     const { db, gateway, instance } = this.deps;
     const managed = await gateway.listManaged({ [LABELS.instance]: instance });
-    const removed = { services: 0, networks: 0, volumes: 0, images: 0 };
+    const removed = { services: 0, networks: 0, volumes: 0, images: 0, buildDirs: 0 };
     for (const service of managed.services) {
       if (await this.serviceIsOwned(service.name)) continue;
       await gateway.removeService(service.id);
@@ -102,6 +104,7 @@ export class DeploymentMaintenance {
       await gateway.removeVolume(volume.name).then(() => (removed.volumes += 1)).catch(() => undefined);
     }
     removed.images = await this.removeFailedBuilds();
+    removed.buildDirs = (await this.deps.removeBuildLeftovers?.()) ?? 0;
     if (Object.values(removed).some((count) => count > 0)) this.logger.info(removed, 'removed orphaned Docker objects');
     return removed;
   }

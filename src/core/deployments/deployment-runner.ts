@@ -22,6 +22,8 @@ export type GitImageBuilder = (input: {
   dockerfile?: string;
   tag: string;
   labels: Labels;
+  onLog?: (line: string) => void;
+  signal?: AbortSignal;
 }) => Promise<{ image: string; log: string[] }>;
 
 export interface DeploymentRunnerDependencies {
@@ -54,7 +56,7 @@ export class DeploymentRunner {
     if (!deployment || isTerminal(deployment.status) || deployment.status === 'RUNNING') return deployment?.status ?? 'FAILED';
     let image: string;
     if (deployment.source === 'GIT') {
-      image = await this.build(deployment);
+      image = await this.build(deployment, signal);
       deployment = (await this.load(deploymentId))!;
     } else {
       image = resolveImageReference(deployment.image!, deployment.tag ?? undefined);
@@ -83,7 +85,7 @@ export class DeploymentRunner {
     deployment.status = now.status;
   }
 
-  private async build(deployment: LoadedDeployment): Promise<string> {
+  private async build(deployment: LoadedDeployment, signal?: AbortSignal): Promise<string> {
     const { gateway } = this.deps;
     // A rollback or a resumed job reuses the image built before, if it still exists.
     if (deployment.builtImage && (await gateway.imageExists(deployment.builtImage))) {
@@ -92,6 +94,7 @@ export class DeploymentRunner {
     }
     await this.advance(deployment, 'BUILDING');
     const tag = builtImageTag(deployment.serviceId, deployment.id);
+    const log: string[] = [];
     const result = await this.deps
       .buildImage({
         repoUrl: deployment.repoUrl!,
@@ -100,8 +103,12 @@ export class DeploymentRunner {
         dockerfile: deployment.dockerfile ?? undefined,
         tag,
         labels: this.labels(deployment),
+        onLog: (line) => log.push(line),
+        signal,
       })
-      .catch((error: unknown) => {
+      .catch(async (error: unknown) => {
+        // The build output is kept with the deployment, failed or not.
+        await this.deps.db.deployment.update({ where: { id: deployment.id }, data: { buildLog: log.join('\n').slice(-100_000) } });
         // A clone or build that failed fails the same way when retried: the reason goes to the user.
         throw new DeploymentFailure(`The build failed: ${(error as Error).message}`, { cause: error });
       });

@@ -109,6 +109,8 @@ export async function removeLabelled(gateway: DockerodeSwarmGateway, prefix: str
   await Promise.all(managed.services.map((service) => gateway.removeService(service.id).catch(() => undefined)));
   await Promise.all(managed.networks.map((network) => gateway.removeNetwork(network.id).catch(() => undefined)));
   await Promise.all(managed.volumes.map((volume) => gateway.removeVolume(volume.name).catch(() => undefined)));
+  const images = await createDockerClient().listImages({ filters: { label: [`${LABELS.instance}=${prefix}`] } });
+  for (const image of images) await gateway.removeImage(image.Id).catch(() => undefined);
 }
 
 /** GET over plain HTTP with retries while the service starts. */
