@@ -27,7 +27,11 @@ export const tgPrivate = privateChat;
  * swarm) whose bots talk to the fake Telegram and Discord servers. The REST
  * owner is the chat user TG.owner / DC.owner.
  */
-export async function startChatHarness(label: string, bots: { telegram?: boolean; discord?: boolean } = { telegram: true, discord: true }): Promise<ChatHarness> {
+export async function startChatHarness(
+  label: string,
+  bots: { telegram?: boolean; discord?: boolean } = { telegram: true, discord: true },
+  extraEnv: Record<string, string> = {},
+): Promise<ChatHarness> {
   const telegram = new FakeTelegramBotApiServer();
   const discord = new FakeDiscordServer();
   await telegram.start();
@@ -44,8 +48,9 @@ export async function startChatHarness(label: string, bots: { telegram?: boolean
   if (bots.discord) {
     Object.assign(env, { DISCORD_BOT_TOKEN: discord.token, DISCORD_API_BASE: discord.apiBase, DISCORD_ALLOWED_USERS: DC.owner, DISCORD_ADMINS: DC.admin });
   }
-  const h = await startHarness(label, env);
+  const h = await startHarness(label, { ...env, ...extraEnv });
   await h.db.db.user.update({ where: { id: h.owner.user.id }, data: { telegramId: String(TG.owner), discordId: DC.owner } });
+  // Polling and webhook mode both register the command menu once connected.
   if (bots.telegram) await telegram.waitFor(() => telegram.callsOf('setMyCommands').length > 0, 20_000);
   if (bots.discord) await discord.waitFor(() => discord.commands.length > 0, 20_000);
   const dmChannel = snowflake();
