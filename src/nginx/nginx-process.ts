@@ -22,9 +22,16 @@ export interface NginxProcessOptions {
 
 export class NginxCommandError extends Error {
   readonly code = 'NGINX_COMMAND_FAILED';
-  constructor(readonly command: string, readonly output: string, options?: { cause?: unknown }) {
-    super(`nginx ${command} failed: ${output.trim() || 'no output'}`, options);
+  /**
+   * True when nginx ran and said no (non-zero exit: a config it rejects);
+   * false when it could not run at all (missing binary, timeout, no master).
+   */
+  readonly rejected: boolean;
+
+  constructor(readonly command: string, readonly output: string, options: { cause?: unknown; rejected?: boolean } = {}) {
+    super(`nginx ${command} failed: ${output.trim() || 'no output'}`, { cause: options.cause });
     this.name = 'NginxCommandError';
+    this.rejected = options.rejected ?? false;
   }
 }
 
@@ -60,8 +67,10 @@ export class NginxProcess {
   private run(name: string, extra: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       execFile(this.options.bin, [...this.options.args, ...extra], { timeout: this.timeoutMs }, (error, stdout, stderr) => {
-        if (error) reject(new NginxCommandError(name, `${stderr}${stdout}` || error.message, { cause: error }));
-        else resolve();
+        if (!error) return resolve();
+        // A numeric code is nginx's exit status; a string code (ENOENT, EACCES) or a kill means it never answered.
+        const rejected = typeof error.code === 'number' && !error.killed;
+        reject(new NginxCommandError(name, `${stderr}${stdout}` || error.message, { cause: error, rejected }));
       });
     });
   }

@@ -84,7 +84,7 @@ export class SiteApplier {
       try {
         await this.nginx.test();
       } catch (error) {
-        if (error instanceof NginxCommandError) throw new NginxConfigRejectedError(error.output, { cause: error });
+        if (error instanceof NginxCommandError && error.rejected) throw new NginxConfigRejectedError(error.output, { cause: error });
         throw error;
       }
       await this.nginx.reload();
@@ -116,7 +116,7 @@ export class SiteApplier {
       await this.nginx.test();
     } catch (error) {
       await this.restore(previous);
-      if (error instanceof NginxCommandError) throw new NginxConfigRejectedError(error.output, { cause: error });
+      if (error instanceof NginxCommandError && error.rejected) throw new NginxConfigRejectedError(error.output, { cause: error });
       throw error;
     }
     await this.nginx.reload();

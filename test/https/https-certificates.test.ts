@@ -157,7 +157,7 @@ describe('public HTTPS with Pebble', () => {
     expect(after).toMatchObject({ status: 'VALID', certPem: before.certPem, failures: 1 });
     expect(after.lastError).toMatch(/^DOMAIN_DOES_NOT_RESOLVE/);
     expect(after.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now());
-    const mine = events.events.filter((event) => event.type.startsWith('certificate.') && event.hostname === hostname).map((event) => event.type);
+    const mine = events.events.filter((event) => event.type.startsWith('certificate.') && 'hostname' in event && event.hostname === hostname).map((event) => event.type);
     expect(mine.slice(-2)).toEqual(['certificate.failed', 'certificate.expiring']);
     // Not due again until its backoff has passed.
     expect((await edge.renewal.run()).failed).toEqual([]);
@@ -245,6 +245,29 @@ describe('public HTTPS with Pebble', () => {
     expect((failure as AcmeFailure).reason).toBe('CA_UNREACHABLE');
     expect((failure as AcmeFailure).message).toMatch(/certificate/i);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('keeps a site nginx rejects out of the live config without blocking other sites', async () => {
+    // A row whose certificate files are missing: valid syntax, but nginx -t cannot load the certificate.
+    const broken = `broken-${suffix}.test`;
+    await database.db.domain.create({
+      data: {
+        id: `broken${suffix}`, environmentId: fixture.environmentId, serviceId: fixture.serviceId, hostname: broken, port: 80, status: 'ACTIVE',
+        certificate: { create: { id: `cbroken${suffix}`, status: 'VALID', certPem: 'not a certificate', keyPath: '/nonexistent.key' } },
+      },
+    });
+    const good = `good-${suffix}.test`;
+    await publishDomain({ db: database.db, work }, principal, { environmentId: fixture.environmentId, domain: good, service: 'web', port: 80 });
+    await settle();
+    expect((await database.db.domain.findUniqueOrThrow({ where: { hostname: good } })).status).toBe('ACTIVE');
+    const files = await readdir(nginx.sitesDir);
+    expect(files).toContain(`rw-${good}.conf`);
+    expect(files).not.toContain(`rw-${broken}.conf`);
+    const root = await pebble.issuingRoot();
+    expect((await eventually(() => httpsGet(good, nginx.httpsPort, root), (a) => a.status === 200)).body.trim()).toBe(fixture.body);
+
+    await database.db.domain.delete({ where: { hostname: broken } });
+    expect((await edge.routes.sync()).rejected).toEqual([]);
   });
 
   it('removes the route, the site file and the certificate files when the domain is removed', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
 import { createNginxRenderer } from '../../src/nginx/nginx-renderer.js';
-import { NginxProcess } from '../../src/nginx/nginx-process.js';
+import { NginxCommandError, NginxProcess } from '../../src/nginx/nginx-process.js';
 import { NginxConfigRejectedError, SiteApplier } from '../../src/nginx/site-applier.js';
 import { COMMON_FILE_NAME, InvalidSiteValueError, siteFileName, type RenderSettings, type SiteSpec } from '../../src/nginx/site-spec.js';
 import { NGINX_BIN, startTestNginx, type TestNginx } from '../support/nginx-instance.js';
@@ -110,6 +110,17 @@ describe('applying nginx sites', () => {
     expect((await applier.apply([{ fileName: siteFileName('one.test'), content }])).changed).toEqual([siteFileName('one.test')]);
     await eventually('one.test', 'v3');
     expect((await applier.apply([{ fileName: siteFileName('one.test'), content }])).changed).toEqual([]);
+  });
+
+  it('tells an nginx that cannot run apart from a rejected config, and still restores the files', async () => {
+    const broken = new SiteApplier(nginx.sitesDir, new NginxProcess({ bin: '/nonexistent/nginx', args: nginx.args }), createLogger({ level: 'silent' }));
+    const path = join(nginx.sitesDir, siteFileName('one.test'));
+    const previous = await readFile(path, 'utf8');
+    const error = await broken.apply([{ fileName: siteFileName('one.test'), content: `${previous}# changed\n` }]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NginxCommandError);
+    expect(error).not.toBeInstanceOf(NginxConfigRejectedError);
+    expect((error as NginxCommandError).rejected).toBe(false);
+    expect(await readFile(path, 'utf8')).toBe(previous);
   });
 
   it('does not leave temp files behind and never touches files it does not manage', async () => {

@@ -45,7 +45,22 @@ export async function publishDomainEvent(
 export class DomainActivator {
   constructor(private readonly deps: DomainActivatorDeps) {}
 
+  /**
+   * Never leaves the domain PENDING: an unexpected error (Nginx down, a reload
+   * that fails) ends FAILED too, with a retry scheduled like an ACME failure.
+   */
   async activate(domainId: string): Promise<'ACTIVE' | 'FAILED' | 'GONE'> {
+    try {
+      return await this.activateNow(domainId);
+    } catch (error) {
+      const exists = await this.deps.db.domain.count({ where: { id: domainId } });
+      if (exists === 0) return 'GONE';
+      this.deps.logger.error({ err: error, domainId }, 'domain activation failed unexpectedly');
+      return this.fail(domainId, `NGINX_UNAVAILABLE: ${(error as Error).message}`);
+    }
+  }
+
+  private async activateNow(domainId: string): Promise<'ACTIVE' | 'FAILED' | 'GONE'> {
     const { db, routes, certificates } = this.deps;
     const domain = await db.domain.findUnique({ where: { id: domainId }, include: { certificate: true } });
     if (!domain) return 'GONE';
@@ -56,7 +71,7 @@ export class DomainActivator {
     if (rejected) return this.fail(domainId, `NGINX_REJECTED: nginx refused the site (${rejected.error.trim()}); the previous configuration stays live`);
 
     const outcome = await certificates.obtain(certificate.id, domain.hostname);
-    if (!outcome.ok) return this.fail(domainId, outcome.failure.describe());
+    if (!outcome.ok) return this.fail(domainId, outcome.failure.describe(), false);
 
     const https = await routes.sync();
     const rejectedTls = https.rejected.find((entry) => entry.fileName === `rw-${domain.hostname}.conf`);
@@ -66,8 +81,10 @@ export class DomainActivator {
     return 'ACTIVE';
   }
 
-  private async fail(domainId: string, reason: string): Promise<'FAILED'> {
+  /** `retry`: schedule a retry here (failures outside ACME); ACME failures were scheduled by obtain(). */
+  private async fail(domainId: string, reason: string, retry = true): Promise<'FAILED'> {
     await this.deps.db.domain.update({ where: { id: domainId }, data: { status: 'FAILED', reason } });
+    if (retry) await this.deps.certificates.scheduleRetry(domainId, reason);
     this.deps.logger.warn({ domainId, reason }, 'domain failed');
     await publishDomainEvent(this.deps, domainId, 'domain.failed', { reason });
     return 'FAILED';

@@ -74,6 +74,25 @@ export class CertificateManager {
     }
   }
 
+  /**
+   * After a failure outside ACME (Nginx refused or unavailable), a domain that
+   * has no certificate yet is retried by the renewal job like an ACME failure.
+   */
+  async scheduleRetry(domainId: string, reason: string): Promise<void> {
+    const certificate = await this.deps.db.certificate.findUnique({ where: { domainId } });
+    if (!certificate || certificate.certPem) return;
+    const failures = certificate.failures + 1;
+    await this.deps.db.certificate.update({
+      where: { id: certificate.id },
+      data: {
+        status: 'FAILED',
+        lastError: reason,
+        failures,
+        nextAttemptAt: new Date(this.now().getTime() + nextAttemptDelay(this.deps.retry, failures)),
+      },
+    });
+  }
+
   private async recordFailure(certificateId: string, failure: AcmeFailure): Promise<CertificateOutcome> {
     const current = await this.deps.db.certificate.findUniqueOrThrow({ where: { id: certificateId } });
     const failures = current.failures + 1;

@@ -31,6 +31,12 @@ export interface SyncResult extends ApplyResult {
 }
 
 export class RouteSync {
+  /**
+   * Render and apply as one step, one at a time: a sync that rendered before a
+   * certificate was saved must not apply after one that rendered it.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly deps: RouteSyncDeps) {}
 
   /** The desired content of every Runway file. */
@@ -61,7 +67,13 @@ export class RouteSync {
   }
 
   /** Renders and applies; a rejected batch is retried file by file so one bad site cannot block the rest. */
-  async sync(): Promise<SyncResult> {
+  sync(): Promise<SyncResult> {
+    const run = this.queue.then(() => this.syncNow());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async syncNow(): Promise<SyncResult> {
     const desired = await this.render();
     const changes: SiteFileChange[] = [...desired].map(([fileName, content]) => ({ fileName, content }));
     for (const fileName of await this.deps.applier.listManagedFiles()) {
