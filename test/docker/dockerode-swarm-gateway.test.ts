@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../../src/docker/docker-client.js';
 import { DockerodeSwarmGateway } from '../../src/docker/dockerode-swarm-gateway.js';
 import { LABELS, type ServiceSpec } from '../../src/docker/swarm-gateway.js';
+import { startFakeRegistry } from './fake-registry.js';
 import { describeSwarmGatewayContract, settle, TEST_IMAGE, uniqueInstance, waitFor } from './swarm-gateway.contract.js';
 
 const docker = createDockerClient();
@@ -21,10 +22,19 @@ export async function removeInstanceObjects(instance: string): Promise<void> {
 
 describeSwarmGatewayContract('dockerode (real swarm)', async () => {
   const instance = uniqueInstance();
+  const registry = await startFakeRegistry(`rwt/${instance}`);
+  const gateway = new DockerodeSwarmGateway(docker, { policy: testPolicy });
   return {
-    gateway: new DockerodeSwarmGateway(docker, { policy: testPolicy }),
+    gateway,
     instance,
-    cleanup: () => removeInstanceObjects(instance),
+    pullable: registry.good,
+    brokenPull: registry.broken,
+    cleanup: async () => {
+      await registry.close();
+      // Pulled images carry no labels: remove them by reference.
+      await Promise.all([gateway.removeImage(registry.good), gateway.removeImage(registry.broken)]);
+      await removeInstanceObjects(instance);
+    },
   };
 });
 

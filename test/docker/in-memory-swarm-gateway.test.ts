@@ -4,8 +4,10 @@ import { isSwarmError } from '../../src/docker/swarm-errors.js';
 import { describeSwarmGatewayContract, uniqueInstance } from './swarm-gateway.contract.js';
 
 describeSwarmGatewayContract('in-memory fake', async () => ({
-  gateway: new InMemorySwarmGateway(),
+  gateway: new InMemorySwarmGateway({ registryImages: ['registry.test/rwt/app:good'] }),
   instance: uniqueInstance(),
+  pullable: 'registry.test/rwt/app:good',
+  brokenPull: 'registry.test/rwt/app:broken',
   cleanup: async () => undefined,
 }));
 

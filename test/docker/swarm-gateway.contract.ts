@@ -18,6 +18,10 @@ export interface ContractSubject {
   gateway: SwarmGateway;
   /** Labels every object the suite creates carries (LABELS.instance = a unique test id). */
   instance: string;
+  /** An image a pull fetches (the real suite serves it from a fake registry on loopback). */
+  pullable: string;
+  /** An image whose pull starts (200) and then fails inside the progress stream. */
+  brokenPull: string;
   /** Removes whatever the suite left behind. */
   cleanup(): Promise<void>;
 }
@@ -263,6 +267,15 @@ export function describeSwarmGatewayContract(name: string, createSubject: () => 
         const missing = `local/rwt-missing-${subject.instance}:1`;
         expect(await gateway.imageExists(missing)).toBe(false);
         await expect(gateway.pullImage(missing)).rejects.toSatisfy((error) => isSwarmError(error, 'IMAGE_PULL_FAILED'));
+      });
+
+      it('pulls from a registry; a pull failing inside its 200 stream is IMAGE_PULL_FAILED', async () => {
+        await gateway.pullImage(subject.pullable);
+        expect(await gateway.imageExists(subject.pullable)).toBe(true);
+        await gateway.removeImage(subject.pullable);
+        expect(await gateway.imageExists(subject.pullable)).toBe(false);
+        await expect(gateway.pullImage(subject.brokenPull)).rejects.toSatisfy((error) => isSwarmError(error, 'IMAGE_PULL_FAILED'));
+        expect(await gateway.imageExists(subject.brokenPull)).toBe(false);
       });
 
       it('builds from a tar context, reports its output, and removes the image', async () => {
