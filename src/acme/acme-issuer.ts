@@ -74,18 +74,21 @@ export class AcmeIssuer {
     const client = new acme.Client({
       directoryUrl: this.options.directoryUrl,
       accountKey: account.accountKey,
-      accountUrl: account.accountUrl,
       backoffAttempts: 20,
       backoffMin: 250,
       backoffMax: 5_000,
     });
-    if (!account.accountUrl) {
-      await client.createAccount({
-        termsOfServiceAgreed: true,
-        contact: this.options.email ? [`mailto:${this.options.email}`] : undefined,
-      });
-      await this.accounts.saveUrl(account.id, client.getAccountUrl());
-    }
+    // newAccount with a known key returns that account (RFC 8555 7.3.1), and
+    // registers it again if the CA lost it (a test CA restarted): one request
+    // per order buys never failing on a stale account URL.
+    // For a known account acme-client then sends an update with the same fields;
+    // an explicit (possibly empty) contact list keeps that update from being
+    // "empty", which CAs refuse.
+    await client.createAccount({
+      termsOfServiceAgreed: true,
+      contact: this.options.email ? [`mailto:${this.options.email}`] : [],
+    });
+    if (client.getAccountUrl() !== account.accountUrl) await this.accounts.saveUrl(account.id, client.getAccountUrl());
     return client;
   }
 

@@ -146,6 +146,10 @@ describe('public HTTPS with Pebble', () => {
     expect(after.body.trim()).toBe(fixture.body);
     expect(events.types()).toContain('certificate.renewed');
     expect(await database.db.acmeOrder.count({ where: { hostname, outcome: 'valid' } })).toBe(2);
+    // One persistent account for the CA, reused by every order.
+    const accounts = await database.db.acmeAccount.findMany();
+    expect(accounts).toHaveLength(1);
+    expect(accounts[0]).toMatchObject({ directoryUrl: pebble.directoryUrl, accountUrl: expect.stringContaining('https://127.0.0.1') });
   });
 
   it('publishes certificate.failed and certificate.expiring when a renewal near expiry fails, and keeps the old certificate live', async () => {
