@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import type { Logger } from '../logging/logger.js';
 import { demuxLogLines } from './docker-log-stream.js';
 import { followProgress } from './docker-progress.js';
-import { buildEngineServiceSpec, DEFAULT_DEPLOY_POLICY, type DeployPolicy } from './service-spec-builder.js';
+import { buildEngineServiceSpec, DEFAULT_DEPLOY_POLICY, refuseForeign, type DeployPolicy } from './service-spec-builder.js';
 import { isNotFound, statusCodeOf, SwarmError, toSwarmError, engineMessage } from './swarm-errors.js';
 import {
   LABELS,
@@ -109,6 +109,7 @@ export class DockerodeSwarmGateway implements SwarmGateway {
     const body = buildEngineServiceSpec(spec, this.policy);
     for (let attempt = 1; ; attempt += 1) {
       const existing = await this.inspectEngineService(spec.name);
+      refuseForeign(spec, existing?.Spec?.Labels);
       try {
         if (existing) {
           // Always the version we read: Swarm refuses an update of a spec that moved on.

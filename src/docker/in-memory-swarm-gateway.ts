@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { healthcheckFails, readTarContext, simulateBuild, simulateCommand } from './in-memory-simulation.js';
+import { refuseForeign } from './service-spec-builder.js';
 import { SwarmError } from './swarm-errors.js';
 import { LABELS, type BuildOptions, type BuildResult, type Labels, type LogLine, type LogOptions, type ServiceSpec, type ServiceState, type SwarmGateway, type TaskState } from './swarm-gateway.js';
 
@@ -118,6 +119,7 @@ export class InMemorySwarmGateway implements SwarmGateway {
       this.spawnTasks(record, spec.replicas, now);
       return this.toState(record);
     }
+    refuseForeign(spec, existing.spec.labels);
     this.advance(existing);
     this.replaceSpec(existing, clone(spec), now, 'updating');
     return this.toState(existing);

@@ -3,7 +3,8 @@
  * and later). Pure, so the security defaults (SPEC section 3) are unit-tested
  * without an engine.
  */
-import type { HealthcheckSpec, ServiceSpec } from './swarm-gateway.js';
+import { SwarmError } from './swarm-errors.js';
+import { LABELS, type HealthcheckSpec, type Labels, type ServiceSpec } from './swarm-gateway.js';
 
 /** How Swarm restarts, updates and rolls back services. */
 export interface DeployPolicy {
@@ -111,4 +112,10 @@ function buildHealthcheck(check: HealthcheckSpec): Record<string, unknown> {
     Retries: check.retries ?? 3,
     StartPeriod: (check.startPeriodMs ?? 0) * NS_PER_MS,
   };
+}
+
+/** Runway never takes over a service it did not create (same name, no managed label). */
+export function refuseForeign(spec: ServiceSpec, existingLabels: Labels | undefined): void {
+  if (existingLabels === undefined || !(LABELS.managed in spec.labels) || LABELS.managed in existingLabels) return;
+  throw new SwarmError('CONFLICT', `service name ${spec.name} is taken by a service Runway does not manage`, { statusCode: 409 });
 }

@@ -132,27 +132,51 @@ export interface BuildResult {
   log: string[];
 }
 
+/**
+ * Every method throws SwarmError (swarm-errors.ts) for engine trouble:
+ * ENGINE_ERROR (retryable), CONFLICT, INVALID_SPEC, NOT_FOUND where the
+ * object had to exist, IN_USE, IMAGE_PULL_FAILED, BUILD_FAILED. Absent
+ * objects are never errors for inspect/remove.
+ */
 export interface SwarmGateway {
+  /** Attachable overlay network, labelled; returns the existing one when the name is taken by a swarm network. */
   ensureNetwork(name: string, labels: Labels): Promise<{ id: string }>;
-  /** Retries while tasks drain; absent is success. */
+  /** Retries while tasks drain (bounded; then IN_USE); absent is success. */
   removeNetwork(nameOrId: string): Promise<void>;
   ensureVolume(name: string, labels: Labels): Promise<{ created: boolean }>;
+  /** Retries while a stopping container still holds it (bounded; then IN_USE); absent is success. */
   removeVolume(name: string): Promise<void>;
-  /** Creates the service, or updates it in place (rolling, start-first where ports allow, rollback on failure). */
+  /**
+   * Creates the service, or updates it in place with the version just read
+   * (rolling, start-first unless a host-mode port is published, rollback on
+   * failure). CONFLICT when the name belongs to a service without Runway's
+   * managed label while the spec carries it.
+   */
   ensureService(spec: ServiceSpec): Promise<ServiceState>;
   inspectService(nameOrId: string): Promise<ServiceState | undefined>;
   removeService(nameOrId: string): Promise<void>;
-  /** Asks Swarm to roll the service back to its previous spec. */
+  /**
+   * Asks Swarm to roll the service back to its previous spec (NOT_FOUND, or
+   * INVALID_SPEC without one). The service then reports updateState
+   * rollback_*, which assessRollout reads as a failed rollout: for a user's
+   * "roll back to version N", deploy N's spec with ensureService instead.
+   */
   rollbackService(nameOrId: string): Promise<void>;
+  /** Newest first; [] for an unknown service. Health comes from the container where a check exists. */
   listTasks(serviceId: string): Promise<TaskState[]>;
   imageExists(reference: string): Promise<boolean>;
-  /** Pulls; failures arrive inside the 200 stream as {error} events and are thrown here. */
+  /** Pulls (name without tag means :latest); failures, also those inside the 200 stream, throw IMAGE_PULL_FAILED. */
   pullImage(reference: string, options?: { signal?: AbortSignal }): Promise<void>;
-  /** Streams a tar build context to the engine's build endpoint. */
+  /** Streams a tar build context to the engine's build endpoint; a failing step throws BUILD_FAILED with details.log. */
   buildImage(context: Readable, options: BuildOptions): Promise<BuildResult>;
+  /** Removes the reference (only untags when other tags share the image); absent is success. */
   removeImage(reference: string): Promise<void>;
-  /** Demultiplexed service logs; with follow the iterator ends when `signal` aborts. */
+  /**
+   * Demultiplexed service logs. With follow the iterator keeps going across
+   * task replacements (Swarm's service log endpoint does) and ends when
+   * `signal` aborts or the consumer stops iterating.
+   */
   serviceLogs(serviceId: string, options: LogOptions, signal?: AbortSignal): AsyncIterable<LogLine>;
-  /** Objects carrying Runway's managed label (for the orphan clean-up). */
+  /** Objects carrying Runway's managed label and every `filter` label (for the orphan clean-up). */
   listManaged(filter?: Labels): Promise<{ services: ServiceState[]; networks: { id: string; name: string; labels: Labels }[]; volumes: { name: string; labels: Labels }[] }>;
 }

@@ -174,6 +174,14 @@ export function describeSwarmGatewayContract(name: string, createSubject: () => 
         await expect(gateway.rollbackService(nameFor('ghost'))).rejects.toSatisfy((error) => isSwarmError(error, 'NOT_FOUND'));
       });
 
+      it('refuses to take over a service Runway does not manage', async () => {
+        const foreign = specFor('foreign', { labels: { [LABELS.instance]: subject.instance } });
+        await gateway.ensureService(foreign);
+        await expect(gateway.ensureService(specFor('foreign'))).rejects.toSatisfy((error) => isSwarmError(error, 'CONFLICT'));
+        expect((await gateway.inspectService(foreign.name))?.labels).toEqual(foreign.labels);
+        await gateway.removeService(foreign.name);
+      });
+
       it('updates a service in place, keeping its id and the previous spec', async () => {
         const first = specFor('api');
         const created = await gateway.ensureService(first);
