@@ -29,6 +29,8 @@ export interface DockerodeSwarmGatewayOptions {
   policy?: Partial<DeployPolicy>;
   /** How long removeNetwork/removeVolume retry while tasks drain. */
   removeRetryMs?: number;
+  /** How often a log follow checks that its service still exists (default 2 s). */
+  logWatchMs?: number;
   logger?: Logger;
 }
 
@@ -41,6 +43,7 @@ const BUILD_ERROR_TAIL = 20;
 export class DockerodeSwarmGateway implements SwarmGateway {
   private readonly policy: DeployPolicy;
   private readonly removeRetryMs: number;
+  private readonly logWatchMs: number;
   private securityChecked = false;
 
   constructor(
@@ -49,6 +52,7 @@ export class DockerodeSwarmGateway implements SwarmGateway {
   ) {
     this.policy = { ...DEFAULT_DEPLOY_POLICY, ...options.policy };
     this.removeRetryMs = options.removeRetryMs ?? 20_000;
+    this.logWatchMs = options.logWatchMs ?? 2_000;
   }
 
   async ensureNetwork(name: string, labels: Labels): Promise<{ id: string }> {
@@ -237,11 +241,24 @@ export class DockerodeSwarmGateway implements SwarmGateway {
     const stream = source as Readable;
     const stop = () => stream.destroy();
     signal?.addEventListener('abort', stop, { once: true });
+    // The engine keeps a follow open after the service is removed; end it ourselves.
+    let serviceGone = false;
+    const watch = setInterval(() => {
+      this.inspectEngineService(serviceId).then(
+        (service) => {
+          if (service) return;
+          serviceGone = true;
+          stop();
+        },
+        () => undefined,
+      );
+    }, this.logWatchMs);
     try {
       yield* demuxLogLines(stream, options);
     } catch (error) {
-      if (!signal?.aborted) throw toSwarmError(error, `logs of ${serviceId}`);
+      if (!signal?.aborted && !serviceGone) throw toSwarmError(error, `logs of ${serviceId}`);
     } finally {
+      clearInterval(watch);
       signal?.removeEventListener('abort', stop);
       stream.destroy();
     }

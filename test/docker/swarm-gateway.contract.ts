@@ -360,6 +360,17 @@ export function describeSwarmGatewayContract(name: string, createSubject: () => 
         expect(lines.map((line) => line.line)).toEqual(expect.arrayContaining(['first-version', 'second-version']));
         await gateway.removeService(first.name);
       });
+
+      it('ends a follow when the service is removed', async () => {
+        const spec = specFor('gone', { command: ['sh', '-c', 'echo still-here; sleep 3600'] });
+        const state = await gateway.ensureService(spec);
+        await settle(gateway, spec.name, deploymentOf(spec));
+        const started = Date.now();
+        const following = collect(gateway.serviceLogs(state.id, { tail: 10, follow: true }), () => false);
+        setTimeout(() => void gateway.removeService(state.id), 500);
+        await following;
+        expect(Date.now() - started).toBeLessThan(10_000);
+      });
     });
 
     it('lists managed objects by label', async () => {
