@@ -218,6 +218,25 @@ describe('public HTTPS with Pebble', () => {
     expect(domain.certificate).toMatchObject({ status: 'VALID', failures: 0, nextAttemptAt: null });
   });
 
+  it('starts a domain again that stayed PENDING because its job was lost', async () => {
+    const name = `stale-${suffix}.test`;
+    await database.db.domain.create({
+      data: { id: `stale${suffix}`, environmentId: fixture.environmentId, serviceId: fixture.serviceId, hostname: name, port: 80, certificate: { create: { id: `cstale${suffix}` } } },
+    });
+    expect((await edge.renewal.run()).retried).not.toContain(name);
+    const report = await edge.renewal.run(new Date(Date.now() + 16 * 60_000));
+    expect(report.retried).toContain(name);
+    expect((await database.db.domain.findUniqueOrThrow({ where: { hostname: name } })).status).toBe('ACTIVE');
+  });
+
+  it('leaves nothing behind when the work cannot be queued (503)', async () => {
+    const down: DomainWork = { activate: async () => { throw new Error('connect ECONNREFUSED 127.0.0.1:6379'); }, sync: async () => undefined };
+    const name = `queue-down-${suffix}.test`;
+    const error = await publishDomain({ db: database.db, work: down }, principal, { environmentId: fixture.environmentId, domain: name, service: 'web', port: 80 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', status: 503, retryable: true });
+    expect(await database.db.domain.count({ where: { hostname: name } })).toBe(0);
+  });
+
   it('ends FAILED with DOMAIN_DOES_NOT_RESOLVE when the name does not resolve for the CA', async () => {
     const name = `nxdomain-${suffix}.test`;
     await pebble.setServfail(name);

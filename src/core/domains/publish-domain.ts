@@ -6,7 +6,7 @@
  */
 import { nanoid } from 'nanoid';
 import type { Database } from '../../db/prisma.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { badRequest, conflict, notFound, unavailable } from '../errors.js';
 import type { Principal } from '../principal.js';
 import type { DomainWork } from './domain-work.js';
 import { toDomainView, type DomainView } from './domain-views.js';
@@ -62,6 +62,16 @@ async function findServiceAndCheckPort(db: Database, environment: { id: string; 
   return service;
 }
 
+/** Hands the domain to the edge worker; if that cannot be asked, nothing is left behind. */
+async function requestActivation(db: Database, work: DomainWork, domainId: string): Promise<void> {
+  try {
+    await work.activate(domainId);
+  } catch (error) {
+    await db.domain.delete({ where: { id: domainId } }).catch(() => undefined);
+    throw unavailable('The job queue', { cause: error, suggestions: ['Retry in a moment'] });
+  }
+}
+
 export async function publishDomain(deps: PublishDomainDeps, principal: Principal, input: PublishDomainInput): Promise<DomainView> {
   const { db, work } = deps;
   const environment = await findOwnEnvironment(db, principal, input.environmentId);
@@ -92,7 +102,7 @@ export async function publishDomain(deps: PublishDomainDeps, principal: Principa
       data: { id, environmentId: environment.id, serviceId: service.id, hostname, port: input.port, certificate: { create: { id: nanoid() } } },
       include: { service: true, certificate: true },
     });
-    await work.activate(id);
+    await requestActivation(db, work, id);
     return toDomainView(created);
   } catch (error) {
     if ((error as { code?: string }).code === 'P2002') throw conflict(`Domain ${hostname} is already routed elsewhere`);

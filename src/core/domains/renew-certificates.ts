@@ -11,6 +11,7 @@ import type { CertificateManager } from './certificate-manager.js';
 import type { RouteSync } from './route-sync.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const STALE_PENDING_MS = 15 * 60 * 1000;
 
 export interface RenewalDeps {
   db: Database;
@@ -45,6 +46,15 @@ export class CertificateRenewal {
       include: { domain: { select: { hostname: true } } },
       orderBy: { expiresAt: 'asc' },
     });
+    // A domain still PENDING long after it was asked for lost its job (a worker died): start it again.
+    const stale = await this.deps.db.domain.findMany({
+      where: { status: 'PENDING', updatedAt: { lt: new Date(now.getTime() - STALE_PENDING_MS) } },
+      select: { id: true, hostname: true },
+    });
+    for (const domain of stale) {
+      report.retried.push(domain.hostname);
+      await this.deps.activator.activate(domain.id);
+    }
     let renewedAny = false;
     for (const certificate of due) {
       if (certificate.certPem === null) {
