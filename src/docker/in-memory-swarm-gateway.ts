@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { healthcheckFails, readTarContext, simulateBuild, simulateCommand } from './in-memory-simulation.js';
-import { refuseForeign } from './service-spec-builder.js';
+import { assertSafeSpec, refuseForeign } from './service-spec-builder.js';
 import { SwarmError } from './swarm-errors.js';
 import { LABELS, type BuildOptions, type BuildResult, type Labels, type LogLine, type LogOptions, type ServiceSpec, type ServiceState, type SwarmGateway, type TaskState } from './swarm-gateway.js';
 
@@ -107,6 +107,7 @@ export class InMemorySwarmGateway implements SwarmGateway {
 
   async ensureService(spec: ServiceSpec): Promise<ServiceState> {
     this.checkEngine();
+    assertSafeSpec(spec);
     if (![...this.networks.values()].some((network) => network.id === spec.networkId || network.name === spec.networkId)) {
       throw new SwarmError('NOT_FOUND', `create service ${spec.name}: network ${spec.networkId} not found`, { statusCode: 404 });
     }

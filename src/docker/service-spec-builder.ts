@@ -3,6 +3,7 @@
  * and later). Pure, so the security defaults (SPEC section 3) are unit-tested
  * without an engine.
  */
+import { ALLOWED_CAPABILITIES } from '../core/service-options-schema.js';
 import { SwarmError } from './swarm-errors.js';
 import { LABELS, type HealthcheckSpec, type Labels, type ServiceSpec } from './swarm-gateway.js';
 
@@ -24,6 +25,8 @@ export const DEFAULT_DEPLOY_POLICY: DeployPolicy = {
 };
 
 const NS_PER_MS = 1_000_000;
+/** Docker volume names; anything with a slash would be a host path. */
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** The Engine API body for POST /services/create and /services/{id}/update. */
 export type EngineServiceSpec = Record<string, unknown> & { Name: string; Labels: Record<string, string> };
@@ -40,7 +43,27 @@ export function normalizeCapability(name: string): string {
   return upper.startsWith('CAP_') ? upper : `CAP_${upper}`;
 }
 
+/**
+ * Second line behind the REST/chat schemas: a spec that would weaken the
+ * SPEC section 3 defaults never reaches the engine, whoever built it.
+ */
+export function assertSafeSpec(spec: ServiceSpec): void {
+  const problems: string[] = [];
+  for (const mount of spec.mounts) {
+    if (!VOLUME_NAME.test(mount.source)) problems.push(`mount source ${mount.source} is not a named volume`);
+    if (!mount.target.startsWith('/') || mount.target.split('/').includes('..')) problems.push(`mount target ${mount.target} must be absolute without '..'`);
+  }
+  for (const capability of spec.capAdd) {
+    const name = normalizeCapability(capability).slice('CAP_'.length);
+    if (!(ALLOWED_CAPABILITIES as readonly string[]).includes(name)) problems.push(`capability ${capability} is not allowed`);
+  }
+  if (!(spec.cpuLimit > 0) || !(spec.memoryLimitBytes >= 6 * 1024 * 1024)) problems.push('cpu and memory limits are required');
+  if (!Number.isInteger(spec.replicas) || spec.replicas < 0) problems.push('replicas must be a whole number');
+  if (problems.length > 0) throw new SwarmError('INVALID_SPEC', `service ${spec.name}: ${problems.join('; ')}`, { statusCode: 400, details: { problems } });
+}
+
 export function buildEngineServiceSpec(spec: ServiceSpec, policy: DeployPolicy = DEFAULT_DEPLOY_POLICY): EngineServiceSpec {
+  assertSafeSpec(spec);
   const order = updateOrderFor(spec);
   const update = { Parallelism: 1, Delay: 0, FailureAction: 'rollback', Monitor: policy.updateMonitorMs * NS_PER_MS, MaxFailureRatio: 0, Order: order };
   return {

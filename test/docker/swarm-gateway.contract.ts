@@ -174,6 +174,26 @@ export function describeSwarmGatewayContract(name: string, createSubject: () => 
         await expect(gateway.rollbackService(nameFor('ghost'))).rejects.toSatisfy((error) => isSwarmError(error, 'NOT_FOUND'));
       });
 
+      it('refuses host paths, extra capabilities and missing limits before the engine sees them', async () => {
+        for (const unsafe of [
+          specFor('unsafe', { mounts: [{ source: '/etc', target: '/host-etc' }] }),
+          specFor('unsafe', { capAdd: ['SYS_ADMIN'] }),
+          specFor('unsafe', { mounts: [{ source: nameFor('data2'), target: '../escape' }] }),
+          specFor('unsafe', { memoryLimitBytes: 0 }),
+        ]) {
+          await expect(gateway.ensureService(unsafe)).rejects.toSatisfy((error) => isSwarmError(error, 'INVALID_SPEC'));
+        }
+        expect(await gateway.inspectService(nameFor('unsafe'))).toBeUndefined();
+      });
+
+      it('two concurrent ensureService calls for a new name end with one service', async () => {
+        const [a, b] = await Promise.all([gateway.ensureService(specFor('twin')), gateway.ensureService(specFor('twin'))]);
+        expect(a.id).toBe(b.id);
+        const managed = await gateway.listManaged({ [LABELS.instance]: subject.instance });
+        expect(managed.services.filter((service) => service.name === nameFor('twin'))).toHaveLength(1);
+        await gateway.removeService(nameFor('twin'));
+      });
+
       it('refuses to take over a service Runway does not manage', async () => {
         const foreign = specFor('foreign', { labels: { [LABELS.instance]: subject.instance } });
         await gateway.ensureService(foreign);
