@@ -85,6 +85,10 @@ export class CertificateRenewal {
     if (current?.expiresAt && current.expiresAt.getTime() - now.getTime() < this.deps.warningDays * DAY_MS) {
       await publishDomainEvent(this.deps, domainId, 'certificate.expiring', { reason, expiresAt: current.expiresAt });
     }
+    if (current?.expiresAt && current.expiresAt <= now) {
+      // Browsers refuse it now: the domain is no longer working, say why.
+      await this.deps.db.domain.update({ where: { id: domainId }, data: { status: 'FAILED', reason: `CERTIFICATE_EXPIRED: renewal failed: ${reason}` } });
+    }
     return false;
   }
 }
