@@ -218,6 +218,17 @@ describe('public HTTPS with Pebble', () => {
     expect(domain.certificate).toMatchObject({ status: 'VALID', failures: 0, nextAttemptAt: null });
   });
 
+  it('re-publishing a FAILED domain whose certificate is still good reuses it instead of ordering again', async () => {
+    const name = `unreachable-${suffix}.test`;
+    await database.db.domain.update({ where: { hostname: name }, data: { status: 'FAILED', reason: 'NGINX_UNAVAILABLE: test' } });
+    const orders = await database.db.acmeOrder.count({ where: { hostname: name } });
+    const view = await publishDomain({ db: database.db, work }, principal, { environmentId: fixture.environmentId, domain: name, service: 'web', port: 80 });
+    expect(view.status).toBe('PENDING');
+    await settle();
+    expect((await database.db.domain.findUniqueOrThrow({ where: { hostname: name } })).status).toBe('ACTIVE');
+    expect(await database.db.acmeOrder.count({ where: { hostname: name } })).toBe(orders);
+  });
+
   it('starts a domain again that stayed PENDING because its job was lost', async () => {
     const name = `stale-${suffix}.test`;
     await database.db.domain.create({

@@ -18,6 +18,8 @@ export interface DomainActivatorDeps {
   logger: Logger;
 }
 
+const REUSE_MIN_VALIDITY_MS = 7 * 24 * 60 * 60 * 1000;
+
 type DomainEventType = Extract<RunwayEvent, { domainId: string }>['type'];
 
 export async function publishDomainEvent(
@@ -70,7 +72,9 @@ export class DomainActivator {
     const rejected = http.rejected.find((entry) => entry.fileName === `rw-${domain.hostname}.conf`);
     if (rejected) return this.fail(domainId, `NGINX_REJECTED: nginx refused the site (${rejected.error.trim()}); the previous configuration stays live`);
 
-    const outcome = await certificates.obtain(certificate.id, domain.hostname);
+    // A certificate that is still good (the domain failed for another reason) is reused: orders are budgeted.
+    const reusable = certificate.certPem && certificate.expiresAt && certificate.expiresAt.getTime() > Date.now() + REUSE_MIN_VALIDITY_MS;
+    const outcome = reusable ? { ok: true as const, expiresAt: certificate.expiresAt! } : await certificates.obtain(certificate.id, domain.hostname);
     if (!outcome.ok) return this.fail(domainId, outcome.failure.describe(), false);
 
     const https = await routes.sync();
