@@ -155,9 +155,9 @@ export class DeployNotifier {
 
   private async handle(event: RunwayEvent, id: string): Promise<void> {
     if (event.type === 'deployment.state') {
-      const view = await loadDeploymentView(this.deps.db, event.deploymentId, this.deps.logTail);
-      if (!view) return;
-      await this.delivery.deliverDeployment(view, new Date(event.at));
+      const loaded = await loadDeploymentView(this.deps.db, event.deploymentId, this.deps.logTail);
+      if (!loaded) return;
+      await this.delivery.deliverDeployment(loaded.view, loaded.targets, new Date(event.at));
       return;
     }
     const mark = (targetId: string) => `${this.options.prefix}:notified:${id}:${targetId}`;

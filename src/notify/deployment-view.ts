@@ -1,5 +1,14 @@
 import type { Database } from '../db/prisma.js';
+import type { ChatPlatform } from '../generated/prisma/enums.js';
 import type { DeploymentView } from './deployment-notice.js';
+
+/** A chat the deployment's owner has notifications on for, with this deployment's message there (if any yet). */
+export interface DeliveryTarget {
+  id: string;
+  platform: ChatPlatform;
+  chatId: string;
+  message: { id: string; messageId: string | null; lastText: string | null; finalSent: boolean } | undefined;
+}
 
 /** Newest lines of a deployment's logs, for the FAILED message (the deployments module may supply one). */
 export type LogTailSource = (deployment: { id: string; userId: string }, lines: number) => Promise<string[]>;
@@ -10,16 +19,24 @@ const LOG_LINES = 15;
  * Reads what a deployment's messages show from the database, the source of
  * truth: coalesced or replayed events always render the latest state.
  */
-export async function loadDeploymentView(db: Database, deploymentId: string, logTail?: LogTailSource): Promise<DeploymentView | undefined> {
+export async function loadDeploymentView(
+  db: Database,
+  deploymentId: string,
+  logTail?: LogTailSource,
+): Promise<{ view: DeploymentView; targets: DeliveryTarget[] } | undefined> {
+  // One read for everything a delivery needs: with 50 deployments in flight, queries per event are the latency.
   const row = await db.deployment.findUnique({
     where: { id: deploymentId },
     include: {
       environment: { select: { name: true } },
       service: { select: { name: true } },
       transitions: { orderBy: { at: 'asc' }, select: { toStatus: true, at: true, reason: true } },
+      user: { select: { chatTargets: { where: { enabled: true }, select: { id: true, platform: true, chatId: true } } } },
+      messages: { select: { id: true, chatTargetId: true, messageId: true, lastText: true, finalSent: true } },
     },
   });
   if (!row) return undefined;
+  const targets = row.user.chatTargets.map((target) => ({ ...target, message: row.messages.find((m) => m.chatTargetId === target.id) }));
   const isGit = row.source === 'GIT';
   const source = isGit
     ? `${row.repoUrl ?? '?'}@${row.commitSha?.slice(0, 12) ?? row.branch ?? 'HEAD'}`
@@ -28,7 +45,7 @@ export async function loadDeploymentView(db: Database, deploymentId: string, log
   if (transitions.length === 0 || transitions.at(-1)?.state !== row.status) {
     transitions.push({ state: row.status, at: row.finishedAt ?? row.updatedAt, reason: row.errorMessage });
   }
-  return {
+  const view: DeploymentView = {
     id: row.id,
     jobId: row.jobId,
     userId: row.userId,
@@ -43,6 +60,7 @@ export async function loadDeploymentView(db: Database, deploymentId: string, log
     transitions,
     logTail: row.status === 'FAILED' ? await failureLogTail(row, logTail) : [],
   };
+  return { view, targets };
 }
 
 async function failureLogTail(row: { id: string; userId: string; buildLog: string | null }, logTail?: LogTailSource): Promise<string[]> {

@@ -6,12 +6,7 @@ import type { NotificationRecorder } from '../metrics/runway-metrics.js';
 import type { ChatMessage } from '../bot/chat-text.js';
 import { DeliveryError, type ChatSender } from './chat-sender.js';
 import { finalNotice, FINAL_STATES, progressNotice, type DeploymentView } from './deployment-notice.js';
-
-export interface ChatTargetRow {
-  id: string;
-  platform: ChatPlatform;
-  chatId: string;
-}
+import type { DeliveryTarget } from './deployment-view.js';
 
 export type Senders = Partial<Record<ChatPlatform, ChatSender>>;
 
@@ -30,8 +25,7 @@ export class NoticeDelivery {
   ) {}
 
   /** Every enabled chat of the deployment's owner; throws when a retryable delivery failed. */
-  async deliverDeployment(view: DeploymentView, eventAt?: Date): Promise<void> {
-    const targets = await this.db.chatTarget.findMany({ where: { userId: view.userId, enabled: true } });
+  async deliverDeployment(view: DeploymentView, targets: DeliveryTarget[], eventAt?: Date): Promise<void> {
     const results = await Promise.allSettled(targets.map((target) => this.toTarget(view, target, eventAt)));
     this.throwIfRetryable(results);
   }
@@ -50,24 +44,30 @@ export class NoticeDelivery {
     this.throwIfRetryable(results);
   }
 
-  private async toTarget(view: DeploymentView, target: ChatTargetRow, eventAt?: Date): Promise<void> {
+  private async toTarget(view: DeploymentView, target: DeliveryTarget, eventAt?: Date): Promise<void> {
     const sender = this.senders[target.platform];
     if (!sender) return;
-    const row = await this.db.notificationMessage.upsert({
-      where: { deploymentId_chatTargetId: { deploymentId: view.id, chatTargetId: target.id } },
-      create: { id: nanoid(), deploymentId: view.id, chatTargetId: target.id },
-      update: {},
-    });
+    let row = target.message;
     const text = sender.render(progressNotice(view));
     const ended = view.status === 'STOPPED' || view.status === 'SUPERSEDED';
-    if (row.lastText !== text && !(ended && !row.messageId)) {
-      const messageId = await this.measured(sender, 'deployment', eventAt, () => this.upsertMessage(sender, target.chatId, row.messageId, text));
-      await this.db.notificationMessage.update({ where: { id: row.id }, data: { messageId, lastText: text } });
+    if (row?.lastText !== text && !(ended && !row?.messageId)) {
+      const messageId = await this.measured(sender, 'deployment', eventAt, () => this.upsertMessage(sender, target.chatId, row?.messageId ?? null, text));
+      row = await this.saveMessage(view.id, target.id, row?.id, { messageId, lastText: text });
     }
-    if (FINAL_STATES.has(view.status) && !row.finalSent) {
+    if (FINAL_STATES.has(view.status) && !row?.finalSent) {
       await this.measured(sender, 'deployment', eventAt, () => sender.send(target.chatId, sender.render(finalNotice(view))));
-      await this.db.notificationMessage.update({ where: { id: row.id }, data: { finalSent: true } });
+      await this.saveMessage(view.id, target.id, row?.id, { finalSent: true });
     }
+  }
+
+  /** The NotificationMessage row is written after the platform answered, so a replay knows what is already shown. */
+  private async saveMessage(deploymentId: string, chatTargetId: string, id: string | undefined, data: { messageId?: string; lastText?: string; finalSent?: boolean }) {
+    if (id) return this.db.notificationMessage.update({ where: { id }, data });
+    return this.db.notificationMessage.upsert({
+      where: { deploymentId_chatTargetId: { deploymentId, chatTargetId } },
+      create: { id: nanoid(), deploymentId, chatTargetId, ...data },
+      update: data,
+    });
   }
 
   /** Edits the progress message, or sends it when it does not exist (yet, or any more). */

@@ -37,7 +37,8 @@ export class FixtureDeployment {
     return deployment;
   }
 
-  async to(state: DeploymentStatus, reason?: string, extra: { buildLog?: string } = {}): Promise<void> {
+  /** Stores the transition, then publishes it; resolves with the publish time. */
+  async to(state: DeploymentStatus, reason?: string, extra: { buildLog?: string } = {}): Promise<number> {
     const at = new Date();
     const final = ['RUNNING', 'FAILED', 'STOPPED', 'SUPERSEDED'].includes(state);
     await this.db.deploymentTransition.create({ data: { id: nanoid(), deploymentId: this.id, fromStatus: this.state, toStatus: state, reason, at } });
@@ -45,6 +46,7 @@ export class FixtureDeployment {
       where: { id: this.id },
       data: { status: state, errorMessage: state === 'FAILED' ? reason : undefined, finishedAt: final ? at : undefined, buildLog: extra.buildLog },
     });
+    const publishedAt = Date.now();
     await this.stream.publish({
       type: 'deployment.state',
       deploymentId: this.id,
@@ -60,5 +62,6 @@ export class FixtureDeployment {
       reason,
     });
     this.state = state;
+    return publishedAt;
   }
 }

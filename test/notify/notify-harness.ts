@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { Telegram } from 'telegraf';
 import { DiscordApi } from '../../src/bot/discord/discord-api.js';
 import { TelegramApi } from '../../src/bot/telegram/telegram-api.js';
+import { createDatabase, type Database } from '../../src/db/prisma.js';
 import { RedisEventStream } from '../../src/events/redis-event-stream.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { DeployNotifier, type DeployNotifierOptions } from '../../src/notify/deploy-notifier.js';
@@ -23,9 +24,14 @@ export class NotifyHarness {
   telegramApi!: TelegramApi;
   discordApi!: DiscordApi;
   notifier: DeployNotifier | undefined;
+  private notifierDb: Database | undefined;
+
+  /** `poolSize`: the notifier's own connection pool (production default 10); the test schema's pool otherwise. */
+  constructor(private readonly options: { poolSize?: number } = {}) {}
 
   async start(): Promise<void> {
     this.testDb = await createTestDatabase('notify');
+    if (this.options.poolSize) this.notifierDb = createDatabase(this.testDb.url, { poolSize: this.options.poolSize });
     await this.telegram.start();
     await this.discord.start();
     const telegram = new Telegram('123456:notifier-token', { apiRoot: this.telegram.apiRoot });
@@ -37,7 +43,7 @@ export class NotifyHarness {
   async startNotifier(options: Partial<DeployNotifierOptions> = {}): Promise<DeployNotifier> {
     this.notifier = new DeployNotifier(
       {
-        db: this.testDb.db,
+        db: this.notifierDb ?? this.testDb.db,
         stream: this.stream,
         redis: this.redis,
         senders: { TELEGRAM: this.telegramApi, DISCORD: this.discordApi },
@@ -56,6 +62,7 @@ export class NotifyHarness {
     const keys = await this.redis.keys(`${this.prefix}:*`);
     if (keys.length > 0) await this.redis.del(...keys);
     this.redis.disconnect();
+    await this.notifierDb?.$disconnect();
     await this.testDb?.drop();
   }
 }
