@@ -12,11 +12,13 @@ export interface RunwayProcess {
 }
 
 /**
- * One real `runway api|worker` process (src/main.ts through tsx), as an
+ * One real `runway api|worker` process (src/main.ts through tsx, or a compiled entry), as an
  * operator runs it; resolves once it listens. Output is kept for assertions.
  */
-export async function spawnRunway(role: 'api' | 'worker', env: Record<string, string>): Promise<RunwayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+export async function spawnRunway(role: 'api' | 'worker', env: Record<string, string>, options: { entry?: string } = {}): Promise<RunwayProcess> {
+  // `entry`: a compiled dist/main.js; otherwise the sources through tsx.
+  const args = options.entry ? [options.entry, role] : ['--import', 'tsx', 'src/main.ts', role];
+  const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', METRICS_PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
