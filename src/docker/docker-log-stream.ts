@@ -4,6 +4,7 @@
  * payload. Frames may split lines and chunks may split frames, so both are
  * buffered. Streams of TTY services carry no headers and are read as stdout.
  */
+import { StringDecoder } from 'node:string_decoder';
 import type { LogLine } from './swarm-gateway.js';
 
 const HEADER_SIZE = 8;
@@ -16,11 +17,13 @@ function looksMultiplexed(chunk: Buffer): boolean {
 
 class LineSplitter {
   private readonly partial: Record<LogLine['stream'], string> = { stdout: '', stderr: '' };
+  // Frames and chunks may cut a multi-byte character in two.
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
 
   constructor(private readonly timestamps: boolean) {}
 
-  push(stream: LogLine['stream'], text: string): LogLine[] {
-    const parts = (this.partial[stream] + text).split('\n');
+  push(stream: LogLine['stream'], bytes: Buffer): LogLine[] {
+    const parts = (this.partial[stream] + this.decoders[stream].write(bytes)).split('\n');
     this.partial[stream] = parts.pop() ?? '';
     return parts.map((line) => this.toLine(stream, line));
   }
@@ -54,7 +57,7 @@ export async function* demuxLogLines(source: AsyncIterable<Buffer | string> | It
       multiplexed = looksMultiplexed(pending);
     }
     if (!multiplexed) {
-      yield* splitter.push('stdout', pending.toString('utf8'));
+      yield* splitter.push('stdout', pending);
       pending = Buffer.alloc(0);
       continue;
     }
@@ -62,10 +65,10 @@ export async function* demuxLogLines(source: AsyncIterable<Buffer | string> | It
       const size = pending.readUInt32BE(4);
       if (pending.length < HEADER_SIZE + size) break;
       const stream = STREAMS[pending[0] as 1 | 2] ?? 'stdout';
-      yield* splitter.push(stream, pending.subarray(HEADER_SIZE, HEADER_SIZE + size).toString('utf8'));
+      yield* splitter.push(stream, pending.subarray(HEADER_SIZE, HEADER_SIZE + size));
       pending = pending.subarray(HEADER_SIZE + size);
     }
   }
-  if (multiplexed === false || (multiplexed === undefined && pending.length > 0)) yield* splitter.push('stdout', pending.toString('utf8'));
+  if (multiplexed === false || (multiplexed === undefined && pending.length > 0)) yield* splitter.push('stdout', pending);
   yield* splitter.flush();
 }

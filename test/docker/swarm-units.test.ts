@@ -13,6 +13,13 @@ function frame(stream: 1 | 2, text: string): Buffer {
   return Buffer.concat([header, payload]);
 }
 
+function frameBytes(stream: 1 | 2, payload: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
+
 async function collect(source: Iterable<Buffer>, timestamps = false) {
   const lines = [];
   for await (const line of demuxLogLines(source, { timestamps })) lines.push(line);
@@ -27,6 +34,15 @@ describe('demuxLogLines', () => {
       { stream: 'stdout', line: 'hello' },
       { stream: 'stderr', line: 'oops' },
       { stream: 'stdout', line: 'world' },
+    ]);
+  });
+
+  it('keeps multi-byte characters cut between frames and chunks', async () => {
+    const euro = Buffer.from('€\n');
+    const split = Buffer.concat([frameBytes(1, euro.subarray(0, 1)), frameBytes(1, euro.subarray(1))]);
+    expect(await collect([split])).toEqual([{ stream: 'stdout', line: '€' }]);
+    expect(await collect([Buffer.from('ab'), Buffer.from('cdefgh€'.slice(0, 6)), Buffer.from('€\n').subarray(0, 2), Buffer.from('€\n').subarray(2)])).toEqual([
+      { stream: 'stdout', line: 'abcdefgh€' },
     ]);
   });
 
