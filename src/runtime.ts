@@ -164,6 +164,7 @@ export async function startRuntime(config: Config, logger: Logger, role: Role): 
       version: VERSION,
       publicUrl: config.PUBLIC_URL,
       bodyLimit: config.BODY_LIMIT,
+      trustProxy: config.TRUST_PROXY,
     });
     server = createServer(app);
     url = await listen(server, config.PORT, config.HOST);
@@ -176,6 +177,8 @@ export async function startRuntime(config: Config, logger: Logger, role: Role): 
           // Finish in-flight requests; idle keep-alive sockets would hold close() open.
           api.close(() => resolve());
           api.closeIdleConnections();
+          // Streams that never finish on their own (log follow over SSE) are cut after a grace period.
+          setTimeout(() => api.closeAllConnections(), 5_000).unref();
         }),
     });
   }

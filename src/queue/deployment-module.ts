@@ -138,7 +138,8 @@ export function registerDeploymentModule(ctx: ProcessContext, options: { onEnvir
     const worker = startDeploymentWorker(feature, { config, db, connection, logger: log });
     watchWorker(ctx.metrics, worker.worker);
     ctx.components.push({ name: 'deployment-worker', stop: () => worker.close() });
-    void feature.maintenance.reconcile().catch((error) => log.error({ err: error }, 'start-up reconciliation failed'));
+    // Under the scheduler's lock: workers starting together reconcile once.
+    void ctx.scheduler.runOnce({ name: 'deployment-reconcile', schedule: '', lockTtlMs: 5 * 60_000, run: () => feature.maintenance.reconcile() });
     ctx.scheduler.add({ name: 'deployment-watchdog', schedule: '*/30 * * * * *', lockTtlMs: 60_000, run: () => feature.maintenance.failOverdue() });
     ctx.scheduler.add({ name: 'deployment-orphan-cleanup', schedule: '0 */10 * * * *', lockTtlMs: 5 * 60_000, run: () => feature.maintenance.removeOrphans() });
   }
