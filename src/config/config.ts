@@ -131,6 +131,8 @@ const configSchema = z.object({
   METRICS_TOKEN: optionalString,
   /** Worker-only processes serve /metrics and /health here (0: any free port). */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Express `trust proxy`: which peers may set X-Forwarded-For (per-address limits), e.g. `loopback, uniquelocal` behind the compose edge. */
+  TRUST_PROXY: z.string().min(1).default('loopback'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -149,5 +149,6 @@ describe('docker-compose.prod.yml', () => {
     }
     const parsed = loadConfig({ ...env, ...config.services.worker!.environment });
     expect(parsed).toMatchObject({ NGINX_BIN: '/usr/local/bin/runway-edge-nginx', METRICS_PORT: 9464, SWARM_ENDPOINT_MODE: 'dnsrr' });
+    expect(loadConfig({ ...env, ...config.services.api!.environment })).toMatchObject({ TRUST_PROXY: 'loopback, uniquelocal', PORT: 3000 });
   });
 });
