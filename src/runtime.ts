@@ -165,7 +165,6 @@ export async function startRuntime(config: Config, logger: Logger, role: Role): 
       publicUrl: config.PUBLIC_URL,
       bodyLimit: config.BODY_LIMIT,
       trustProxy: config.TRUST_PROXY,
-      trustProxy: config.TRUST_PROXY,
     });
     server = createServer(app);
     url = await listen(server, config.PORT, config.HOST);
