@@ -7,7 +7,7 @@
  *   site applied, order, HTTP-01 through Nginx, finalize, HTTPS site applied).
  */
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { nanoid } from 'nanoid';
@@ -56,8 +56,21 @@ async function applyFigures(nginx: TestNginx): Promise<BenchFigure[]> {
     logger,
   );
   // The master re-reads its configuration after the signal, in the background;
-  // let it finish so one measurement does not pay for the previous reload.
-  const settle = (count: number) => new Promise((resolve) => setTimeout(resolve, 300 + count * 6));
+  // wait until it has replaced its worker so one measurement does not pay for the previous reload.
+  const masterPid = Number((await readFile(join(nginx.prefix, 'logs', 'nginx.pid'), 'utf8')).trim());
+  const children = async () => (await readFile(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8')).trim();
+  let lastChildren = await children();
+  const settle = async () => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const now = await children();
+      if ((now !== lastChildren && !now.includes(' ')) || Date.now() > deadline) {
+        lastChildren = now;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
   const tls = await selfSignedCertificate(nginx.certsDir);
   const settings = { httpListen: `127.0.0.1:${nginx.httpPort}`, httpsListen: `127.0.0.1:${nginx.httpsPort}`, acmeWebroot: nginx.webroot };
   const figures: BenchFigure[] = [];
@@ -79,14 +92,14 @@ async function applyFigures(nginx: TestNginx): Promise<BenchFigure[]> {
     const bareTimes: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       applyTimes.push(await timed(() => applier.apply(changes(2 * round + count))));
-      await settle(count);
+      await settle();
       signalTimes.push(await timed(() => signalApplier.apply(changes(2 * round + 1 + count))));
-      await settle(count);
+      await settle();
       bareTimes.push(await timed(async () => {
         await run(NGINX_BIN, [...nginx.args, '-t', '-q']);
         await run(NGINX_BIN, [...nginx.args, '-s', 'reload']);
       }));
-      await settle(count);
+      await settle();
     }
     const apply = median(applyTimes);
     const signal = median(signalTimes);
@@ -100,6 +113,7 @@ async function applyFigures(nginx: TestNginx): Promise<BenchFigure[]> {
     );
     // Leave the next size a clean directory.
     await applier.apply((await applier.listManagedFiles()).map((fileName) => ({ fileName, content: null })));
+    await settle();
   }
   return figures;
 }
