@@ -8,6 +8,7 @@ import { ChatCommandHandler, type ChatDeploymentUseCases } from './chat-command-
 import { ChatDispatcher } from './chat-dispatcher.js';
 import { ChatGatekeeper } from './chat-gatekeeper.js';
 import { DiscordBot } from './discord/discord-bot.js';
+import { LeaderLease, type Led } from './leader-lease.js';
 import { TelegramBot } from './telegram/telegram-bot.js';
 
 /**
@@ -41,34 +42,37 @@ export function registerChatModule(ctx: ProcessContext): void {
   });
   const dispatcher = new ChatDispatcher(gatekeeper, handler, log);
   const senders: Senders = {};
+  const led: Led[] = [];
 
   if (config.TELEGRAM_BOT_TOKEN) {
     const webhook = config.TELEGRAM_MODE === 'webhook' ? { publicUrl: config.PUBLIC_URL, secret: config.TELEGRAM_WEBHOOK_SECRET } : undefined;
     const telegram = new TelegramBot(dispatcher, { token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, webhook }, log.child({ bot: 'telegram' }));
     senders.TELEGRAM = telegram.api;
     if (webhook && ctx.servesApi) ctx.mounts.push((router) => telegram.mountWebhook(router));
-    if (ctx.runsWorkers) {
-      telegram.start();
-      ctx.components.push({ name: 'telegram-bot', stop: () => telegram.stop() });
-    }
+    led.push(telegram);
   }
   if (config.DISCORD_BOT_TOKEN) {
     const discord = new DiscordBot(dispatcher, { token: config.DISCORD_BOT_TOKEN, apiBase: config.DISCORD_API_BASE }, log.child({ bot: 'discord' }));
     senders.DISCORD = discord.api;
-    if (ctx.runsWorkers) {
-      discord.start();
-      ctx.components.push({ name: 'discord-bot', stop: () => discord.stop() });
-    }
+    led.push(discord);
   }
-  if (ctx.runsWorkers) {
-    const notifier = new DeployNotifier(
+  if (!ctx.runsWorkers) return;
+  led.push(
+    new DeployNotifier(
       { db, stream: ctx.events, redis, senders, logger: logger.child({ module: 'notifier' }), recorder: ctx.metrics, logTail: logTailFrom(ctx) },
       { prefix: config.REDIS_PREFIX },
-    );
-    // Started in the background: a Redis hiccup at start must not fail the process; the loop retries.
-    const started = notifier.start().catch((error: Error) => log.error({ err: { message: error.message } }, 'notifier failed to start'));
-    ctx.components.push({ name: 'notifier', stop: async () => { await started; await notifier.stop(); } });
-  }
+    ),
+  );
+  // One worker at a time runs them (see LeaderLease); the others stand by.
+  const lease = new LeaderLease(
+    redis,
+    `${config.REDIS_PREFIX}:lease:chat`,
+    { start: () => led.forEach((each) => each.start()), stop: async () => void (await Promise.all(led.map((each) => each.stop()))) },
+    log,
+    { ttlMs: config.CHAT_LEASE_TTL_MS },
+  );
+  lease.start();
+  ctx.components.push({ name: 'chat', stop: () => lease.stop() });
 }
 
 /** The FAILED message's last log lines, read as the owner through the logs use case while the service still exists. */

@@ -51,6 +51,8 @@ const configSchema = z.object({
   TELEGRAM_MODE: z.enum(['polling', 'webhook']).default('polling'),
   /** Secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (webhook mode); derived from the token when unset. */
   TELEGRAM_WEBHOOK_SECRET: optionalString.pipe(z.string().regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1-256 of A-Z a-z 0-9 _ -').optional()),
+  /** Worker processes elect one to run the bots and the notifier; another takes over this long after it dies. */
+  CHAT_LEASE_TTL_MS: z.coerce.number().int().min(300).default(15_000),
   TELEGRAM_ALLOWED_USERS: csvIds,
   TELEGRAM_ADMINS: csvIds,
   DISCORD_BOT_TOKEN: optionalString,

@@ -65,14 +65,21 @@ export class DeployNotifier {
   private blocking: Redis | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  private markReady: () => void = () => undefined;
+  /** Resolves once the consumer group exists, i.e. events published from now on will be delivered. */
+  ready: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: DeployNotifierDeps, options: Partial<DeployNotifierOptions> & { prefix: string }) {
     this.options = { ...DEFAULT_NOTIFIER_OPTIONS, ...options };
     this.delivery = new NoticeDelivery(deps.db, deps.senders, deps.logger, deps.recorder);
   }
 
-  async start(): Promise<void> {
-    await this.deps.stream.ensureGroup(this.options.group);
+  /** Starts reading in the background (again after stop(): unacknowledged events are read first). */
+  start(): void {
+    this.stopping = false;
+    this.lanes.clear();
+    this.inFlight.clear();
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.blocking = this.deps.redis.duplicate();
     this.blocking.on('error', () => undefined);
     this.loop = this.run();
@@ -89,8 +96,14 @@ export class DeployNotifier {
   private async run(): Promise<void> {
     // First our own unacknowledged events (a crash or restart mid-delivery), paged by id; then new ones.
     let cursor: string | undefined = '0';
+    let grouped = false;
     while (!this.stopping) {
       try {
+        if (!grouped) {
+          await this.deps.stream.ensureGroup(this.options.group);
+          grouped = true;
+          this.markReady();
+        }
         const { events, lastId } = await this.read(cursor ?? '>');
         if (cursor !== undefined) cursor = lastId;
         for (const delivered of events) this.enqueue(delivered);

@@ -65,6 +65,9 @@ export class FakeTelegramBotApiServer {
   private sockets = new Set<Socket>();
   private port = 0;
   private callListeners = new Set<() => void>();
+  private activePoll: (() => void) | undefined;
+  /** getUpdates calls that overlapped another one (real Telegram answers the older 409 Conflict). */
+  pollConflicts = 0;
 
   /** Tokens the fake accepts; any `<digits>:<chars>` token when empty. */
   constructor(private readonly validTokens: string[] = []) {}
@@ -190,7 +193,7 @@ export class FakeTelegramBotApiServer {
       });
     }
     try {
-      const result = await this.run(method, params, req);
+      const result = await this.run(method, params, res);
       reply(200, { ok: true, result });
     } catch (error) {
       const { code, description } = error as { code: number; description: string };
@@ -211,12 +214,12 @@ export class FakeTelegramBotApiServer {
     return rule.retryAfter;
   }
 
-  private async run(method: string, params: Record<string, unknown>, req: IncomingMessage): Promise<unknown> {
+  private async run(method: string, params: Record<string, unknown>, res: ServerResponse): Promise<unknown> {
     switch (method) {
       case 'getMe':
         return { ...this.bot, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
       case 'getUpdates':
-        return this.getUpdates(params, req);
+        return this.getUpdates(params, res);
       case 'deleteWebhook':
         this.webhook = undefined;
         return true;
@@ -242,24 +245,38 @@ export class FakeTelegramBotApiServer {
     }
   }
 
-  private async getUpdates(params: Record<string, unknown>, req: IncomingMessage): Promise<unknown[]> {
+  private async getUpdates(params: Record<string, unknown>, res: ServerResponse): Promise<unknown[]> {
     if (this.webhook) throw { code: 409, description: "Conflict: can't use getUpdates method while webhook is active" };
     const offset = Number(params.offset ?? 0);
     if (offset > 0) this.updates = this.updates.filter((update) => Number(update.update_id) >= offset);
     const limit = Number(params.limit ?? 100);
     const timeoutMs = Number(params.timeout ?? 0) * 1000;
+    let conflicted = false;
+    // Two long polls at once means two bot instances (telegraf's offset sync on stop is a short call: not counted).
+    if (this.activePoll && timeoutMs > 0) {
+      this.pollConflicts += 1;
+      this.activePoll();
+    }
     if (this.updates.length === 0 && timeoutMs > 0) {
       await new Promise<void>((resolve) => {
         const wake = () => {
           clearTimeout(timer);
           this.waiters.delete(wake);
+          if (this.activePoll === conflict) this.activePoll = undefined;
           resolve();
+        };
+        const conflict = () => {
+          conflicted = true;
+          wake();
         };
         const timer = setTimeout(wake, timeoutMs);
         this.waiters.add(wake);
-        req.socket.once('close', wake);
+        this.activePoll = conflict;
+        // The client gave up (aborted on stop, or its process died): this poll is over.
+        res.once('close', wake);
       });
     }
+    if (conflicted) throw { code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' };
     return this.updates.slice(0, limit);
   }
 

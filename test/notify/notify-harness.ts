@@ -51,7 +51,8 @@ export class NotifyHarness {
       },
       { prefix: this.prefix, blockMs: 500, retryBaseMs: 200, retryMaxMs: 1_000, ...options },
     );
-    await this.notifier.start();
+    this.notifier.start();
+    await this.notifier.ready;
     return this.notifier;
   }
 

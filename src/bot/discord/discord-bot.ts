@@ -39,6 +39,7 @@ export class DiscordBot {
   }
 
   start(): void {
+    this.stopped = false;
     this.running = this.superviseLogin();
   }
 

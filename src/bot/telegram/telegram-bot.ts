@@ -51,6 +51,7 @@ export class TelegramBot {
 
   /** Starts in the background: polling (supervised), or registering the webhook. */
   start(): void {
+    this.stopped = false;
     this.running = this.options.webhook ? this.registerWebhook() : this.supervisePolling();
   }
 
