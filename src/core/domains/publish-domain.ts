@@ -33,24 +33,31 @@ export async function findOwnEnvironment(db: Database, principal: Principal, env
   return environment;
 }
 
-/** Container ports the service's current deployment declares (its `ports` entries). */
+/** TCP container ports a deployment spec declares (its `ports` entries; Nginx proxies TCP only). */
 function declaredPorts(spec: unknown): number[] {
   const ports = (spec as { ports?: unknown } | null)?.ports;
   if (!Array.isArray(ports)) return [];
-  return ports.map((entry) => Number((entry as { container?: unknown }).container)).filter(Number.isInteger);
+  return ports
+    .filter((entry) => (entry as { protocol?: unknown }).protocol !== 'udp')
+    .map((entry) => Number((entry as { container?: unknown }).container))
+    .filter(Number.isInteger);
 }
 
 async function findServiceAndCheckPort(db: Database, environment: { id: string; name: string }, name: string, port: number) {
   const service = await db.service.findUnique({
     where: { environmentId_name: { environmentId: environment.id, name } },
-    include: { currentDeployment: { select: { spec: true, status: true } } },
+    include: {
+      currentDeployment: { select: { spec: true } },
+      // A first deployment still in progress has no current one yet: its request counts.
+      deployments: { orderBy: { createdAt: 'desc' }, take: 1, select: { spec: true } },
+    },
   });
   if (!service) {
     throw notFound(`Service "${name}" in environment "${environment.name}"`, {
       suggestions: ['Deploy the service first, or check its name with GET /environments/:id'],
     });
   }
-  const ports = declaredPorts(service.currentDeployment?.spec);
+  const ports = declaredPorts((service.currentDeployment ?? service.deployments[0])?.spec);
   if (!ports.includes(port)) {
     throw badRequest(`Service "${name}" does not declare port ${port}`, {
       details: { field: 'port', declaredPorts: ports },
