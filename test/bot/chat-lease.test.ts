@@ -44,4 +44,12 @@ describe('chat lease across worker processes', () => {
     expect(reply.text).toContain('Commands');
     expect(telegram.pollConflicts).toBe(0);
   });
+
+  it('runs without bots when no token is set', async () => {
+    const plain = await startRunway({ DATABASE_URL: db.url, REDIS_PREFIX: uniquePrefix('nobots').replace(/:/g, '-'), LOG_LEVEL: 'info' }, 'all');
+    workers.push(plain);
+    expect(plain.logs.some((line) => line.includes('Telegram and Discord bots are off'))).toBe(true);
+    expect((await fetch(`${plain.url}/`)).status).toBe(200);
+    expect(plain.logs.some((line) => line.includes('took the chat lease'))).toBe(false);
+  });
 });

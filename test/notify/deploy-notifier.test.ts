@@ -119,4 +119,25 @@ describe('deploy-status notifier', () => {
     await h.telegram.waitFor(() => h.telegram.messagesIn(chat).find((m) => m.text.includes('<b>RUNNING</b>')));
     expect(h.discord.messagesIn(channel)).toHaveLength(0);
   });
+
+  it('sends domain and certificate events once per chat through the same path', async () => {
+    const [chat, channel] = [tgChat(), dcChannel()];
+    const owner = await ownerWith(chat, channel);
+    const event = {
+      type: 'domain.failed' as const, domainId: 'd1', hostname: 'app.example.test', ownerId: owner.userId, environmentId: owner.envId,
+      at: new Date().toISOString(), reason: 'HTTP-01 challenge <failed> & gave up',
+    };
+    await h.stream.publish(event);
+    const message = await h.telegram.waitFor(() => h.telegram.messagesIn(chat)[0]);
+    expect(message.text).toContain('Domain failed');
+    expect(message.text).toContain('<code>https://app.example.test</code>');
+    expect(message.text).toContain('challenge &lt;failed&gt; &amp; gave up');
+    await h.discord.waitFor(() => h.discord.messagesIn(channel)[0]);
+    await h.stream.publish({ ...event, type: 'certificate.expiring', expiresAt: '2027-01-02T00:00:00.000Z', reason: undefined });
+    const expiring = await h.telegram.waitFor(() => h.telegram.messagesIn(chat)[1]);
+    expect(expiring.text).toContain('expires <b>2027-01-02</b>');
+    await h.discord.waitFor(() => h.discord.messagesIn(channel).length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.telegram.messagesIn(chat)).toHaveLength(2);
+  });
 });
