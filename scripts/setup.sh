@@ -69,6 +69,15 @@ fi
 
 # ---------------------------------------------------------------- Docker + swarm
 docker_up() { docker info >/dev/null 2>&1; }
+# Engine API 1.41 ignores a service's no-new-privileges flag (it arrives in
+# 1.44), so the daemon enforces it for every container instead.
+if [ ! -f /etc/docker/daemon.json ]; then
+  mkdir -p /etc/docker
+  printf '{\n  "no-new-privileges": true\n}\n' >/etc/docker/daemon.json
+  if docker_up; then
+    log "dockerd must be restarted to enforce no-new-privileges: stop it and run set-up again"
+  fi
+fi
 if ! docker_up; then
   log "starting dockerd"
   setsid dockerd >"$LOG_DIR/dockerd.log" 2>&1 < /dev/null &
