@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/prisma.js';
+import type { ChatPlatform } from '../generated/prisma/enums.js';
 import type { RedisEventStream } from '../events/redis-event-stream.js';
 import type { DeliveredEvent, RunwayEvent } from '../events/runway-event.js';
 import type { Logger } from '../logging/logger.js';
@@ -41,8 +42,9 @@ export interface DeployNotifierDeps {
   logTail?: LogTailSource;
 }
 
-/** Events waiting for one deployment (or one one-off event); only the latest is rendered. */
+/** Events waiting for one deployment (or one one-off event) on one platform; only the latest is rendered. */
 interface Lane {
+  platform: ChatPlatform;
   ids: string[];
   event: RunwayEvent;
   running: boolean;
@@ -62,6 +64,8 @@ export class DeployNotifier {
   private readonly delivery: NoticeDelivery;
   private readonly lanes = new Map<string, Lane>();
   private readonly inFlight = new Set<string>();
+  /** Per event id: platform lanes that have not delivered it yet. */
+  private readonly remaining = new Map<string, number>();
   private blocking: Redis | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -79,6 +83,7 @@ export class DeployNotifier {
     this.stopping = false;
     this.lanes.clear();
     this.inFlight.clear();
+    this.remaining.clear();
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.blocking = this.deps.redis.duplicate();
     this.blocking.on('error', () => undefined);
@@ -134,14 +139,24 @@ export class DeployNotifier {
     return { events, lastId: entries.at(-1)?.[0] };
   }
 
+  /**
+   * One lane per deployment and platform, so a slow or unreachable Discord
+   * never holds back Telegram messages (or the reverse); an event is
+   * acknowledged once every platform's lane delivered it.
+   */
   private enqueue({ id, event }: DeliveredEvent): void {
-    const key = event.type === 'deployment.state' ? `deployment:${event.deploymentId}` : `event:${id}`;
-    const lane = this.lanes.get(key) ?? { ids: [], event, running: false, failures: 0 };
+    const platforms = Object.keys(this.deps.senders) as ChatPlatform[];
     this.inFlight.add(id);
-    lane.ids.push(id);
-    lane.event = event;
-    this.lanes.set(key, lane);
-    if (!lane.running) void this.drain(key, lane);
+    this.remaining.set(id, platforms.length);
+    if (platforms.length === 0) void this.settle([id]);
+    for (const platform of platforms) {
+      const key = `${event.type === 'deployment.state' ? `deployment:${event.deploymentId}` : `event:${id}`}:${platform}`;
+      const lane = this.lanes.get(key) ?? { ids: [], event, running: false, failures: 0, platform };
+      lane.ids.push(id);
+      lane.event = event;
+      this.lanes.set(key, lane);
+      if (!lane.running) void this.drain(key, lane);
+    }
   }
 
   private async drain(key: string, lane: Lane): Promise<void> {
@@ -150,9 +165,8 @@ export class DeployNotifier {
       const ids = lane.ids.splice(0);
       const event = lane.event;
       try {
-        await this.handle(event, ids[0] as string);
-        await this.deps.stream.ack(this.options.group, ids);
-        for (const id of ids) this.inFlight.delete(id);
+        await this.handle(event, ids[0] as string, lane.platform);
+        await this.settle(ids);
         lane.failures = 0;
       } catch (error) {
         lane.ids.unshift(...ids);
@@ -166,16 +180,32 @@ export class DeployNotifier {
     if (lane.ids.length === 0) this.lanes.delete(key);
   }
 
-  private async handle(event: RunwayEvent, id: string): Promise<void> {
+  /** Counts a lane's delivery of these events; acknowledges those every platform has delivered. */
+  private async settle(ids: string[]): Promise<void> {
+    const done = ids.filter((id) => {
+      const left = (this.remaining.get(id) ?? 1) - 1;
+      this.remaining.set(id, left);
+      return left <= 0;
+    });
+    if (done.length === 0) return;
+    await this.deps.stream.ack(this.options.group, done);
+    for (const id of done) {
+      this.remaining.delete(id);
+      this.inFlight.delete(id);
+    }
+  }
+
+  private async handle(event: RunwayEvent, id: string, platform: ChatPlatform): Promise<void> {
     if (event.type === 'deployment.state') {
       const loaded = await loadDeploymentView(this.deps.db, event.deploymentId, this.deps.logTail);
       if (!loaded) return;
-      await this.delivery.deliverDeployment(loaded.view, loaded.targets, new Date(event.at));
+      const targets = loaded.targets.filter((target) => target.platform === platform);
+      await this.delivery.deliverDeployment(loaded.view, targets, new Date(event.at));
       return;
     }
     const mark = (targetId: string) => `${this.options.prefix}:notified:${id}:${targetId}`;
     await this.delivery.deliverOnce(
-      event.ownerId,
+      { userId: event.ownerId, platform },
       domainNotice(event),
       async (targetId) => (await this.deps.redis.exists(mark(targetId))) === 1,
       async (targetId) => {

@@ -31,8 +31,13 @@ export class NoticeDelivery {
   }
 
   /** Sends a one-off message (domain and certificate events) to every enabled chat of a user. */
-  async deliverOnce(userId: string, chat: ChatMessage, alreadySent: (targetId: string) => Promise<boolean>, markSent: (targetId: string) => Promise<void>): Promise<void> {
-    const targets = await this.db.chatTarget.findMany({ where: { userId, enabled: true } });
+  async deliverOnce(
+    to: { userId: string; platform: ChatPlatform },
+    chat: ChatMessage,
+    alreadySent: (targetId: string) => Promise<boolean>,
+    markSent: (targetId: string) => Promise<void>,
+  ): Promise<void> {
+    const targets = await this.db.chatTarget.findMany({ where: { userId: to.userId, platform: to.platform, enabled: true } });
     const results = await Promise.allSettled(
       targets.map(async (target) => {
         const sender = this.senders[target.platform];

@@ -108,6 +108,24 @@ describe('deploy-status notifier', () => {
     expect(h.telegram.messagesIn(chat)).toHaveLength(2);
   });
 
+  it('keeps Telegram up to date while Discord is unreachable', async () => {
+    const [chat, channel] = [tgChat(), dcChannel()];
+    const deployment = await FixtureDeployment.create(h.testDb.db, h.stream, await ownerWith(chat, channel));
+    await h.discord.waitFor(() => h.discord.messagesIn(channel)[0]);
+    await h.discord.goDown();
+    try {
+      await deployment.to('PULLING_IMAGE');
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      const started = Date.now();
+      await deployment.to('RUNNING');
+      await h.telegram.waitFor(() => h.telegram.messagesIn(chat).find((m) => m.text.includes('<b>RUNNING</b>')), 5_000);
+      expect(Date.now() - started).toBeLessThan(2_500);
+    } finally {
+      await h.discord.start();
+    }
+    await h.discord.waitFor(() => h.discord.messagesIn(channel).find((m) => m.content.includes('**RUNNING**')), 20_000);
+  });
+
   it('delivers what was published while the notifier was stopped (consumer group), and skips chats with notifications off', async () => {
     const [chat, channel] = [tgChat(), dcChannel()];
     const owner = await ownerWith(chat, channel);
