@@ -61,7 +61,8 @@ describe('updates in place, failed updates and rollback', () => {
     const rolled = await h.waitForJob(response.body.jobId);
     expect(rolled.status, rolled.errorMessage).toBe('RUNNING');
     expect(await fetchText(`http://127.0.0.1:${port}/`)).toBe('v1');
-    expect((await h.api('GET', `/deployments/job/${jobs.v2.jobId}`)).body.status).toBe('SUPERSEDED');
+    // The older version is marked right after the new one reads RUNNING.
+    expect((await h.waitForJob(jobs.v2.jobId, ['SUPERSEDED'], 5_000)).status).toBe('SUPERSEDED');
   });
 
   it('answers 409 when no earlier version ran', async () => {

@@ -18,6 +18,8 @@ export class FailureCleanup {
     private readonly gateway: SwarmGateway,
     private readonly transitions: DeploymentTransitions,
     private readonly logger: Logger,
+    /** How long Swarm gets to start its own rollback of a failed update. */
+    private readonly swarmRollbackWaitMs = 15_000,
   ) {}
 
   /** Returns false when the deployment had already ended (nothing done). */
@@ -52,11 +54,24 @@ export class FailureCleanup {
     }
   }
 
-  /** Rolls the service back unless Swarm already did (a second rollback would roll forward again). */
+  /**
+   * Rolls the service back unless Swarm does it itself. A failed update makes
+   * Swarm roll back on its own (FailureAction rollback); asking for a rollback
+   * while that starts would roll forward to the failed spec again, so wait for
+   * Swarm to move first and step in only when it stays stuck on our spec.
+   */
   private async restorePrevious(swarmName: string, deploymentId: string): Promise<void> {
-    const service = await this.gateway.inspectService(swarmName);
-    if (!service || service.labels[LABELS.deployment] !== deploymentId) return;
-    if (service.updateState?.startsWith('rollback')) return;
-    await this.gateway.rollbackService(service.id);
+    const deadline = Date.now() + this.swarmRollbackWaitMs;
+    for (;;) {
+      const service = await this.gateway.inspectService(swarmName);
+      if (!service || service.labels[LABELS.deployment] !== deploymentId) return;
+      if (service.updateState?.startsWith('rollback')) return;
+      if (Date.now() >= deadline || service.updateState === 'paused' || service.updateState === 'completed') {
+        this.logger.info({ deploymentId, updateState: service.updateState }, 'rolling the service back to the version that served');
+        await this.gateway.rollbackService(service.id);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   }
 }
