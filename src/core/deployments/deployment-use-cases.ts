@@ -46,7 +46,10 @@ export class StartDeployment {
 
   async start(principal: Principal, request: DeploymentRequest, origin: RequestOrigin = 'API', previous?: { builtImage: string | null }): Promise<StartedDeployment> {
     const { db } = this.deps;
-    const environment = await db.environment.findFirst({ where: { id: request.environmentId, ...ownedBy(principal) } });
+    // Chat commands name the environment (`/deploy shop nginx`); REST sends its id.
+    const environment = await db.environment.findFirst({
+      where: { ...ownedBy(principal), OR: [{ id: request.environmentId }, { userId: principal.userId, name: request.environmentId }] },
+    });
     if (!environment) throw notFound('Environment', { details: { environmentId: request.environmentId } });
     const serviceName = serviceNameFor(request);
     const options = storedOptions(request);
