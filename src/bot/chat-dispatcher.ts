@@ -5,7 +5,7 @@ import type { ChatCommandHandler } from './chat-command-handler.js';
 import type { ChatGatekeeper, ChatIdentity, ChatPlace } from './chat-gatekeeper.js';
 import { bold, code, line, message, textMessage, type Block, type ChatMessage } from './chat-text.js';
 import { findCommand } from './command-catalog.js';
-import { parseCommand } from './command-parser.js';
+import { parseCommand, tokenize } from './command-parser.js';
 
 export type DispatchResult =
   /** Not allowed: answer this short refusal and nothing else. */
@@ -31,7 +31,8 @@ export class ChatDispatcher {
     private readonly logger: Logger,
   ) {}
 
-  async dispatch(identity: ChatIdentity, place: ChatPlace, name: string, args: string[], options: { canDirectMessage: boolean }): Promise<DispatchResult> {
+  /** `args`: Discord's options as a list, or Telegram's raw argument text (split here, after admission). */
+  async dispatch(identity: ChatIdentity, place: ChatPlace, name: string, args: string[] | string, options: { canDirectMessage: boolean }): Promise<DispatchResult> {
     try {
       const caller = await this.gatekeeper.admit(identity, place);
       if (!caller) {
@@ -42,7 +43,7 @@ export class ChatDispatcher {
       if (secret && !place.isPrivate && !options.canDirectMessage) {
         return { kind: 'private_only', message: textMessage('🔒 This answer carries a secret. Open a private chat with me and send the command there.') };
       }
-      const reply = await this.handler.execute(caller, place, parseCommand(name, args));
+      const reply = await this.handler.execute(caller, place, parseCommand(name, typeof args === 'string' ? tokenize(args) : args));
       return { kind: 'reply', message: reply, secret };
     } catch (error) {
       return { kind: 'reply', message: this.errorReply(error, identity, name), secret: false };

@@ -88,6 +88,8 @@ describe('Telegram bot', () => {
     expect(final.text).toContain('tgshop');
     const bad = await c.say(TG.owner, ownerChat, '/deploy tgshop nginx;rm port=99999:80');
     expect(bad.text).toContain('⚠️');
+    const unbalanced = await c.say(TG.owner, ownerChat, '/deploy tgshop local/busybox:1 env=A="open');
+    expect(unbalanced.text).toContain('has no closing');
     const unknownEnv = await c.say(TG.owner, ownerChat, '/deploy nosuchenv local/busybox:1');
     expect(unknownEnv.text).toContain('Environment not found');
   });

@@ -1,7 +1,6 @@
 import { Composer, type Context } from 'telegraf';
 import type { ChatDispatcher } from '../chat-dispatcher.js';
 import type { ChatPlace } from '../chat-gatekeeper.js';
-import { tokenize } from '../command-parser.js';
 import type { TelegramApi } from './telegram-api.js';
 
 /** Commands grouped by feature; one telegraf Composer each (STYLE.md: bots as thin adapters). */
@@ -34,13 +33,7 @@ function argumentText(ctx: Context): string {
 export async function runCommand(deps: CommandRunnerDeps, ctx: Context, name: string): Promise<void> {
   if (!ctx.from || !ctx.chat) return;
   const place = placeOf(ctx);
-  let args: string[];
-  try {
-    args = tokenize(argumentText(ctx));
-  } catch {
-    args = [];
-  }
-  const result = await deps.dispatcher.dispatch({ platform: 'TELEGRAM', userId: String(ctx.from.id) }, place, name, args, {
+  const result = await deps.dispatcher.dispatch({ platform: 'TELEGRAM', userId: String(ctx.from.id) }, place, name, argumentText(ctx), {
     canDirectMessage: false,
   });
   // In a private chat, the chat is the person, so a secret reply stays private.
