@@ -1,4 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/version.js';
@@ -11,6 +13,14 @@ const SLOW_START = {
   command: ['sh', '-c', 'sleep 4; touch /tmp/ready; exec sleep 3600'],
   healthcheck: { test: ['CMD', 'cat', '/tmp/ready'], intervalSeconds: 1, timeoutSeconds: 1, retries: 30 },
 };
+function makeRepository(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rw-kill-src-'));
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM local/busybox:1\nRUN echo built > /built\n');
+  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+  for (const args of [['init', '--quiet'], ['add', '.'], ['commit', '--quiet', '-m', 'x']]) execFileSync('git', args, { cwd: dir, env });
+  return dir;
+}
+
 const QUEUE_TIMING = { QUEUE_LOCK_DURATION_MS: '3000', QUEUE_STALLED_INTERVAL_MS: '1000' };
 
 function spawnWorker(h: Harness): Promise<ChildProcess> {
@@ -18,7 +28,7 @@ function spawnWorker(h: Harness): Promise<ChildProcess> {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', DATABASE_URL: h.db.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: h.prefix,
-      PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', RUNWAY_STATE_DIR: '/tmp', ...QUEUE_TIMING,
+      PORT: '0', HOST: '127.0.0.1', METRICS_PORT: '0', RUNWAY_STATE_DIR: '/tmp', ALLOW_FILE_GIT_URLS: 'true', ...QUEUE_TIMING,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -33,7 +43,10 @@ describe('a worker killed with SIGKILL mid-deployment', () => {
   let rescuer: RunwayInstance | undefined;
   let child: ChildProcess | undefined;
 
+  let repo: string;
+
   beforeAll(async () => {
+    repo = makeRepository();
     // The API only: the deployments below are worked on by the child process alone.
     h = await startHarness('dep_kill', QUEUE_TIMING, 'api');
   });
@@ -41,6 +54,7 @@ describe('a worker killed with SIGKILL mid-deployment', () => {
     child?.kill('SIGKILL');
     await rescuer?.stop();
     await h?.stop();
+    rmSync(repo, { recursive: true, force: true });
   });
 
   it('leaves jobs that a new worker resumes or fails cleanly: every deployment ends terminal', async () => {
@@ -52,6 +66,10 @@ describe('a worker killed with SIGKILL mid-deployment', () => {
       expect(started.status).toBe(202);
       jobs.push(started.body.jobId);
     }
+    // And one built from Git, so a kill may also land in BUILDING or just after it.
+    const fromGit = await h.api('POST', '/deployments/from-git', { environmentId: env.id, repoUrl: `file://${repo}`, name: 'built', ...SLOW_START });
+    expect(fromGit.status).toBe(202);
+    jobs.push(fromGit.body.jobId);
     // Kill while the worker holds them mid-way (STARTING_CONTAINERS waits for the health check).
     await h.waitForJob(jobs[0]!, ['STARTING_CONTAINERS'], 30_000);
     child.kill('SIGKILL');
@@ -60,8 +78,9 @@ describe('a worker killed with SIGKILL mid-deployment', () => {
     expect(atKill.some((status: string) => !TERMINAL.includes(status))).toBe(true);
 
     const killedAt = Date.now();
-    rescuer = await startRunway({ DATABASE_URL: h.db.url, REDIS_PREFIX: h.prefix, METRICS_PORT: '0', ...QUEUE_TIMING }, 'worker');
+    rescuer = await startRunway({ DATABASE_URL: h.db.url, REDIS_PREFIX: h.prefix, METRICS_PORT: '0', ALLOW_FILE_GIT_URLS: 'true', ...QUEUE_TIMING }, 'worker');
     const finals = await Promise.all(jobs.map((jobId) => h.waitForJob(jobId, TERMINAL, 60_000)));
+    console.log('states at kill:', atKill.join(' '), '| final:', finals.map((f) => f.status).join(' '), `| ${Date.now() - killedAt} ms after the kill`);
     const elapsed = Date.now() - killedAt;
     for (const final of finals) {
       expect(['RUNNING', 'FAILED']).toContain(final.status);
