@@ -94,7 +94,11 @@ export class EnvironmentUseCases {
       { id, userId: environment.userId, name: environment.name, domains: environment.domains },
       (error) => logger.error({ err: error, environmentId: id }, 'environment deletion hook failed'),
     );
-    await gateway.removeNetwork(environment.networkId ?? environment.networkName);
+    await gateway.removeNetwork(environment.networkId ?? environment.networkName).catch((error: unknown) => {
+      throw new AppError('DEPENDENCY_UNAVAILABLE', 'The environment network is still in use; its services were removed, try the deletion again', {
+        status: 503, retryable: true, cause: error, details: { environmentId: id },
+      });
+    });
     if (options.volumes) {
       const volumes = await db.volume.findMany({ where: { environmentId: id } });
       for (const volume of volumes) await removeVolumeWithRetry(gateway, volume.dockerName);
