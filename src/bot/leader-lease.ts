@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
-import { sleep } from '../notify/chat-sender.js';
+import { sleepUnless } from '../notify/chat-sender.js';
 
 const RENEW_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -27,6 +27,7 @@ export interface Led {
 export class LeaderLease {
   private readonly token = randomBytes(16).toString('hex');
   private stopped = false;
+  private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   leading = false;
 
@@ -44,6 +45,7 @@ export class LeaderLease {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await this.loop;
     if (this.leading) await this.stepDown();
     await this.redis.eval(RELEASE_SCRIPT, 1, this.key, this.token).catch(() => undefined);
@@ -71,7 +73,7 @@ export class LeaderLease {
         // Without Redis we cannot prove we still lead; give way before another process may take over.
         if (this.leading && Date.now() - lastRenewed > this.options.ttlMs - interval) await this.stepDown();
       }
-      await sleep(interval);
+      await sleepUnless(interval, this.stopping.signal);
     }
   }
 

@@ -1,6 +1,6 @@
 import { Client, Events, GatewayIntentBits, MessageFlags, REST, type AutocompleteInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
 import type { Logger } from '../../logging/logger.js';
-import { DeliveryError, redactToken, sleep } from '../../notify/chat-sender.js';
+import { DeliveryError, redactToken, sleepUnless } from '../../notify/chat-sender.js';
 import type { ChatDispatcher } from '../chat-dispatcher.js';
 import type { ChatIdentity, ChatPlace } from '../chat-gatekeeper.js';
 import { findCommand } from '../command-catalog.js';
@@ -28,6 +28,7 @@ export class DiscordBot {
   readonly api: DiscordApi;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private stopping = new AbortController();
 
   constructor(private readonly dispatcher: ChatDispatcher, private readonly options: DiscordBotOptions, private readonly logger: Logger) {
     this.client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: options.apiBase } });
@@ -40,11 +41,13 @@ export class DiscordBot {
 
   start(): void {
     this.stopped = false;
+    this.stopping = new AbortController();
     this.running = this.superviseLogin();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await this.running;
     await this.client.destroy();
   }
@@ -58,7 +61,7 @@ export class DiscordBot {
       } catch (error) {
         this.logger.warn({ err: { message: redactToken((error as Error).message, this.options.token) } }, 'discord login failed; retrying');
         await this.client.destroy().catch(() => undefined);
-        await sleep(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000));
+        await sleepUnless(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000), this.stopping.signal);
       }
     }
   }

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { Telegraf } from 'telegraf';
 import type { Logger } from '../../logging/logger.js';
-import { redactToken, sleep } from '../../notify/chat-sender.js';
+import { redactToken, sleepUnless } from '../../notify/chat-sender.js';
 import type { ChatDispatcher } from '../chat-dispatcher.js';
 import { COMMANDS } from '../command-catalog.js';
 import { TelegramApi } from './telegram-api.js';
@@ -31,6 +31,7 @@ export class TelegramBot {
   readonly api: TelegramApi;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private stopping = new AbortController();
 
   constructor(private readonly dispatcher: ChatDispatcher, private readonly options: TelegramBotOptions, private readonly logger: Logger) {
     // webhookReply off: every call goes through the API (and our wrapper), never into the webhook's HTTP answer.
@@ -52,11 +53,13 @@ export class TelegramBot {
   /** Starts in the background: polling (supervised), or registering the webhook. */
   start(): void {
     this.stopped = false;
+    this.stopping = new AbortController();
     this.running = this.options.webhook ? this.registerWebhook() : this.supervisePolling();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     try {
       this.bot.stop('shutdown');
     } catch {
@@ -92,7 +95,7 @@ export class TelegramBot {
         this.logger.warn({ err: { message: redactToken((error as Error).message, this.options.token) } }, 'telegram polling stopped; reconnecting');
       }
       if (this.stopped) return;
-      await sleep(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000));
+      await sleepUnless(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000), this.stopping.signal);
     }
   }
 
@@ -108,7 +111,7 @@ export class TelegramBot {
         return;
       } catch (error) {
         this.logger.warn({ err: { message: (error as Error).message } }, 'telegram setWebhook failed; retrying');
-        await sleep(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000));
+        await sleepUnless(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000), this.stopping.signal);
       }
     }
   }
