@@ -13,8 +13,9 @@ import { TelegramBot } from './telegram/telegram-bot.js';
 
 /**
  * Registers the chat front doors and the deploy-status notifier (issue 6).
- * Worker processes run the bots (long polling or gateway) and the notifier;
- * API processes mount the Telegram webhook route when webhook mode is on.
+ * One worker process at a time (elected by a Redis lease, CHAT_LEASE_TTL_MS)
+ * runs the bots (long polling or gateway) and the notifier; API processes
+ * mount the Telegram webhook route when TELEGRAM_MODE=webhook.
  * A bot whose token is unset is off. Neither bot nor notifier can stop the
  * process: they reconnect and retry on their own. Call after the access and
  * deployment modules.
