@@ -1,12 +1,14 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNginxRenderer } from '../../src/nginx/nginx-renderer.js';
+import { COMMON_FILE_NAME, siteFileName } from '../../src/nginx/site-spec.js';
 import { EDGE_LABEL, reloadEdgeContainers } from '../../src/ops/edge-nginx.js';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { TEST_DOCKER_SOCKET, TEST_IMAGE } from '../support/services.js';
@@ -52,7 +54,16 @@ describe('edge Nginx config (deploy/edge)', () => {
       .replace(/listen 80 default_server/, `listen 127.0.0.1:${httpPort} default_server`);
     await writeFile(join(dir, 'nginx.conf'), main);
     await writeFile(join(dir, 'api.conf'), apiConf);
-    await writeFile(join(dir, 'sites', 'rw-00-common.conf'), 'server_names_hash_bucket_size 256;\n');
+    // What Runway's worker writes: the common file and a TLS site, from the real templates.
+    const renderer = createNginxRenderer();
+    await writeFile(join(dir, 'sites', COMMON_FILE_NAME), renderer.renderCommon());
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=shop.example.test',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
+    await chmod(join(dir, 'key.pem'), 0o600);
+    await run('chown', ['nobody', join(dir, 'key.pem')]);
+    const settings = { httpListen: `127.0.0.1:${httpPort}`, httpsListen: `127.0.0.1:${await freePort()}`, acmeWebroot: join(dir, 'webroot') };
+    const site = { id: 'dom1', hostname: 'shop.example.test', upstreams: [{ host: '127.0.0.1', port: apiPort }], tls: { certificatePath: join(dir, 'cert.pem'), keyPath: join(dir, 'key.pem') } };
+    await writeFile(join(dir, 'sites', siteFileName(site.hostname)), renderer.renderSite(site, settings));
   });
 
   afterAll(async () => {
@@ -64,7 +75,7 @@ describe('edge Nginx config (deploy/edge)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('passes `nginx -t` through runway-edge-nginx as an unprivileged user, as the worker container runs it', async () => {
+  it('passes `nginx -t` with rendered sites through runway-edge-nginx as an unprivileged user, as the worker container runs it', async () => {
     const tsx = join(PROJECT_ROOT, 'node_modules/.bin/tsx');
     const check = ['-e', 'stderr', '-c', join(dir, 'nginx.conf'), '-t'];
     const result = await run('runuser', ['-u', 'nobody', '--', tsx, join(PROJECT_ROOT, 'src/ops/edge-nginx.ts'), ...check], {
@@ -85,6 +96,16 @@ describe('edge Nginx config (deploy/edge)', () => {
     const base = `http://127.0.0.1:${httpPort}`;
     await expect.poll(() => fetch(`${base}/edge-health`).then((r) => r.status, () => 0), { timeout: 5_000 }).toBe(200);
     // Only one of the three upstream ports is up here: Nginx must skip the dead ones.
+    // A published site on the same port: by name, HTTP redirects to HTTPS once a certificate exists.
+    // (fetch cannot set Host; node:http can.)
+    const site = await new Promise<{ status?: number; location?: string }>((resolve, reject) => {
+      get(`${base}/x`, { headers: { host: 'shop.example.test' } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode, location: res.headers.location });
+      }).on('error', reject);
+    });
+    expect(site.status).toBe(301);
+    expect(site.location).toMatch(/^https:\/\/shop\.example\.test/);
     for (let i = 0; i < 4; i += 1) {
       const response = await fetch(`${base}/health?x=${i}`);
       expect(response.status).toBe(200);
