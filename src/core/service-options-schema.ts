@@ -143,6 +143,25 @@ export const portMappingSchema = z.strictObject({
 
 export const volumeMountSchema = z.strictObject({ name: volumeNameSchema, mountPath: mountPathSchema });
 
+/** Node attributes Swarm constraints and spread preferences may name. */
+const nodeAttribute = '(?:node\\.(?:id|hostname|role|platform\\.os|platform\\.arch|labels\\.[A-Za-z0-9][A-Za-z0-9._-]{0,127})|engine\\.labels\\.[A-Za-z0-9][A-Za-z0-9._-]{0,127})';
+
+/**
+ * Swarm placement: constraints such as `node.role==manager` or
+ * `node.labels.zone!=eu-1`, and spread preferences over a node label.
+ * Strict grammar: the values reach the Engine API as they are.
+ */
+export const placementSchema = z.strictObject({
+  constraints: z
+    .array(z.string().regex(new RegExp(`^${nodeAttribute}\\s*(==|!=)\\s*[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$`), 'must look like node.role==manager or node.labels.zone!=eu-1'))
+    .max(20)
+    .optional(),
+  preferences: z
+    .array(z.strictObject({ spread: z.string().regex(/^(node|engine)\.labels\.[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be node.labels.<name> or engine.labels.<name>') }))
+    .max(5)
+    .optional(),
+});
+
 /**
  * Service options shared by image and Git deployments. Outputs: cpuLimit in
  * CPUs, memoryLimit in MB, command and healthcheck.test as argument arrays,
@@ -169,6 +188,8 @@ export function serviceOptionsSchema(limits: ServiceLimits) {
     capAdd: z.array(capabilitySchema).max(ALLOWED_CAPABILITIES.length).optional(),
     /** Keep a failed first deployment's service for debugging (SPEC section 3). */
     keepOnFailure: z.boolean().optional(),
+    /** Where Swarm may run the tasks (multi-node swarms, issue 7). */
+    placement: placementSchema.optional(),
   });
 }
 

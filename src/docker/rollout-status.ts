@@ -54,7 +54,9 @@ export function assessRollout(service: ServiceState, tasks: TaskState[], options
       Date.parse(task.updatedAt) <= stableBefore,
   ).length;
   const failed = current.filter((task) => FAILED_TASK_STATES.has(task.state));
-  const reason = failed[0] ? describeTaskFailure(failed[0]) : undefined;
+  // A task Swarm cannot place stays pending with its reason (e.g. "no suitable node ...").
+  const unplaced = current.find((task) => task.state === 'pending' && task.error);
+  const reason = failed[0] ? describeTaskFailure(failed[0]) : unplaced?.error;
   const base = { running, desired: service.replicas, ...(reason ? { reason } : {}) };
 
   if (service.updateState !== undefined && ROLLBACK_STATES.has(service.updateState)) {

@@ -23,8 +23,8 @@ export type DeploymentRequest =
 export type StoredServiceOptions = Omit<ServiceOptions, 'name' | 'keepOnFailure'>;
 
 export function storedOptions(request: DeploymentRequest): StoredServiceOptions {
-  const { command, ports, envVars, volumes, replicas, cpuLimit, memoryLimit, healthcheck, capAdd } = request;
-  return { command, ports, envVars, volumes, replicas, cpuLimit, memoryLimit, healthcheck, capAdd };
+  const { command, ports, envVars, volumes, replicas, cpuLimit, memoryLimit, healthcheck, capAdd, placement } = request;
+  return { command, ports, envVars, volumes, replicas, cpuLimit, memoryLimit, healthcheck, capAdd, placement };
 }
 
 /** The service name: given, or derived from the image or repository name as a DNS label. */

@@ -64,5 +64,6 @@ export function buildServiceSpec(subject: SpecSubject, defaults: SwarmDefaults):
       : undefined,
     endpointMode: defaults.endpointMode,
     publishMode: defaults.publishMode,
+    placement: options.placement,
   };
 }
