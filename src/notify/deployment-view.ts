@@ -1,3 +1,5 @@
+import type { StoredServiceOptions } from '../core/deployments/deployment-request.js';
+import { maskValues } from '../core/deployments/failure-log-tail.js';
 import type { Database } from '../db/prisma.js';
 import type { ChatPlatform } from '../generated/prisma/enums.js';
 import type { DeploymentView } from './deployment-notice.js';
@@ -63,10 +65,25 @@ export async function loadDeploymentView(
   return { view, targets };
 }
 
-async function failureLogTail(row: { id: string; userId: string; buildLog: string | null }, logTail?: LogTailSource): Promise<string[]> {
+/**
+ * The FAILED message's lines: those stored when the deployment failed (its
+ * service is usually removed by then), else the live service's (kept on
+ * failure, or failed before the capture existed), else the build output.
+ */
+async function failureLogTail(
+  row: { id: string; userId: string; buildLog: string | null; logTail: string | null; spec: unknown },
+  logTail?: LogTailSource,
+): Promise<string[]> {
+  const stored = nonEmptyLines(row.logTail);
+  if (stored.length > 0) return stored.slice(-LOG_LINES);
   if (logTail) {
     const lines = await logTail(row, LOG_LINES).catch(() => []);
-    if (lines.length > 0) return lines;
+    // Env var values are secrets, in chats as much as in the stored tail.
+    if (lines.length > 0) return maskValues(lines, (row.spec as StoredServiceOptions | null)?.envVars);
   }
-  return (row.buildLog ?? '').split('\n').filter((text) => text.trim() !== '').slice(-LOG_LINES);
+  return nonEmptyLines(row.buildLog).slice(-LOG_LINES);
+}
+
+function nonEmptyLines(text: string | null): string[] {
+  return (text ?? '').split('\n').filter((line) => line.trim() !== '');
 }

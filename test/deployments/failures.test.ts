@@ -31,11 +31,20 @@ describe('failing deployments end FAILED with their reason and leave nothing beh
     await expectNothingLeft(started.body.deploymentId);
   });
 
-  it('a command that crashes', async () => {
-    const started = await h.deployImage({ environmentId: env.id, name: 'crash', command: ['sh', '-c', 'echo boom; exit 3'], volumes: [{ name: 'crashdata', mountPath: '/d' }] });
+  it('a command that crashes, keeping its last log lines (env var values masked) after the service is gone', async () => {
+    const started = await h.deployImage({
+      environmentId: env.id, name: 'crash', volumes: [{ name: 'crashdata', mountPath: '/d' }],
+      envVars: { DB_PASSWORD: 'hunter2-s3cret', MODE: 'on' },
+      command: ['sh', '-c', 'echo "boom: config missing (pw=$DB_PASSWORD)"; echo "on stderr" >&2; exit 3'],
+    });
     const done = await h.waitForJob(started.body.jobId);
     expect(done.status).toBe('FAILED');
     expect(done.errorMessage).toMatch(/non-zero exit \(3\)|exit code 3/);
+    expect(done.logTail).toEqual(expect.arrayContaining(['boom: config missing (pw=[redacted])', 'on stderr']));
+    expect(JSON.stringify(done)).not.toContain('hunter2-s3cret');
+    const stored = await h.db.db.deployment.findUniqueOrThrow({ where: { id: started.body.deploymentId } });
+    expect(stored.logTail).toContain('boom: config missing');
+    expect(stored.logTail).not.toContain('hunter2-s3cret');
     expect(done.transitions.map((t: { to: string }) => t.to)).toContain('STARTING_CONTAINERS');
     await expectNothingLeft(started.body.deploymentId);
   });

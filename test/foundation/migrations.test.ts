@@ -19,16 +19,18 @@ describe('migrator', () => {
   it('keeps Prisma’s ledger and is a no-op the second time', async () => {
     const second = await applyMigrations(t.url, MIGRATIONS);
     expect(second.applied).toEqual([]);
-    expect(second.alreadyApplied).toContain('20261122000000_init');
+    expect(second.alreadyApplied).toEqual(expect.arrayContaining(['20261122000000_init', '20261122063000_deployment_log_tail']));
 
     const client = new pg.Client({ connectionString: t.url.split('?')[0] });
     await client.connect();
-    const rows = await client.query(`SELECT migration_name, checksum, finished_at, applied_steps_count FROM "${t.schema}"."_prisma_migrations"`);
+    const rows = await client.query(`SELECT migration_name, checksum, finished_at, applied_steps_count FROM "${t.schema}"."_prisma_migrations" ORDER BY migration_name`);
     await client.end();
-    expect(rows.rows).toHaveLength(1);
-    expect(rows.rows[0]).toMatchObject({ migration_name: '20261122000000_init', applied_steps_count: 1 });
-    expect(rows.rows[0].checksum).toMatch(/^[0-9a-f]{64}$/);
-    expect(rows.rows[0].finished_at).toBeInstanceOf(Date);
+    expect(rows.rows.map((row) => row.migration_name)).toEqual(['20261122000000_init', '20261122063000_deployment_log_tail']);
+    for (const row of rows.rows) {
+      expect(row).toMatchObject({ applied_steps_count: 1 });
+      expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
+      expect(row.finished_at).toBeInstanceOf(Date);
+    }
   });
 });
 
@@ -47,6 +49,7 @@ describe('schema and migrations agree: every model round-trips', () => {
       data: {
         id: 'd1', jobId: 'job0123456789abc', userId: user.id, environmentId: env.id, serviceId: service.id, source: 'GIT', origin: 'TELEGRAM',
         repoUrl: 'https://example.com/r.git', branch: 'main', commitSha: 'a'.repeat(40), spec: { ports: [{ container: 80 }], envVars: { A: 'b' } },
+        logTail: 'starting\npanic: no config',
       },
     });
     await db.service.update({ where: { id: service.id }, data: { currentDeploymentId: deployment.id } });
@@ -75,6 +78,7 @@ describe('schema and migrations agree: every model round-trips', () => {
     expect(loadedService?.domains[0]?.certificate?.status).toBe('VALID');
     expect(loaded.environments[0]?.volumes[0]?.dockerName).toBe('rw-e1-data');
     expect(loaded.deployments[0]?.spec).toEqual({ ports: [{ container: 80 }], envVars: { A: 'b' } });
+    expect(loaded.deployments[0]?.logTail).toBe('starting\npanic: no config');
     expect(loaded.deployments[0]?.transitions[0]).toMatchObject({ fromStatus: 'PENDING', toStatus: 'BUILDING' });
     expect(loaded.deployments[0]?.messages[0]?.chatTarget.platform).toBe('DISCORD');
     expect(await db.acmeAccount.count()).toBe(1);

@@ -25,6 +25,8 @@ export const deploymentSchema = z
     finishedAt: z.iso.datetime().nullable(),
     transitions: z.array(transitionSchema).optional(),
     buildLog: z.string().nullable().optional(),
+    /** A failed deployment's last service log lines (stdout and stderr), kept after its service was removed. */
+    logTail: z.array(z.string()).nullable().optional(),
   })
   .openapi('Deployment');
 
@@ -46,6 +48,7 @@ interface DeploymentRow {
   builtImage: string | null;
   errorMessage: string | null;
   buildLog?: string | null;
+  logTail?: string | null;
   spec: unknown;
   createdAt: Date;
   finishedAt: Date | null;
@@ -53,7 +56,7 @@ interface DeploymentRow {
   transitions?: { fromStatus: z.infer<typeof statusSchema> | null; toStatus: z.infer<typeof statusSchema>; reason: string | null; at: Date }[];
 }
 
-/** A deployment as clients see it: env var values are never sent back. */
+/** A deployment as clients see it: env var values are never sent back (the stored log tail has them masked). */
 export function presentDeployment(row: DeploymentRow, options: { withBuildLog?: boolean } = {}) {
   const { envVars, ...rest } = (row.spec ?? {}) as StoredServiceOptions;
   return {
@@ -74,6 +77,6 @@ export function presentDeployment(row: DeploymentRow, options: { withBuildLog?: 
     ...(row.transitions
       ? { transitions: row.transitions.map((t) => ({ from: t.fromStatus, to: t.toStatus, reason: t.reason, at: t.at.toISOString() })) }
       : {}),
-    ...(options.withBuildLog ? { buildLog: row.buildLog ?? null } : {}),
+    ...(options.withBuildLog ? { buildLog: row.buildLog ?? null, logTail: row.logTail ? row.logTail.split('\n') : null } : {}),
   };
 }

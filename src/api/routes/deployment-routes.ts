@@ -57,7 +57,7 @@ export function mountDeploymentRoutes(router: Router, registry: OpenAPIRegistry,
   });
 
   defineRoute(router, registry, authenticator, {
-    method: 'get', path: '/deployments/job/:jobId', summary: 'A deployment by jobId: status, transitions with times, errorMessage', tags,
+    method: 'get', path: '/deployments/job/:jobId', summary: 'A deployment by jobId: status, transitions with times, errorMessage, build log and (FAILED) last log lines', tags,
     access: 'DEPLOYMENTS_READ', params: z.object({ jobId: z.string().min(1).max(64) }),
     responses: { 200: json('The deployment', deploymentSchema) },
     handler: async ({ principal, params }) => ({ status: 200, body: presentDeployment(await deployments.getByJobId(me(principal), params.jobId), { withBuildLog: true }) }),

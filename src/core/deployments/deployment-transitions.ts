@@ -10,6 +10,8 @@ export interface TransitionExtra {
   errorMessage?: string;
   builtImage?: string;
   buildLog?: string;
+  /** Last lines of a failed deployment's service (FAILED), env var values masked. */
+  logTail?: string;
 }
 
 /** What an event needs to name the deployment for a person. */
@@ -62,6 +64,7 @@ export class DeploymentTransitions {
           status: to,
           ...(extra.builtImage !== undefined ? { builtImage: extra.builtImage } : {}),
           ...(extra.buildLog !== undefined ? { buildLog: extra.buildLog } : {}),
+          ...(extra.logTail !== undefined ? { logTail: extra.logTail } : {}),
           ...(to === 'FAILED' ? { errorMessage: extra.errorMessage ?? reason ?? 'failed' } : {}),
           ...(isTerminal(to) ? { finishedAt: at } : {}),
         },

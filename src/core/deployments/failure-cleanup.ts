@@ -2,8 +2,10 @@ import type { Database } from '../../db/prisma.js';
 import { LABELS, type SwarmGateway } from '../../docker/swarm-gateway.js';
 import type { Logger } from '../../logging/logger.js';
 import { removeVolumeWithRetry } from '../environments/volume-removal.js';
+import type { StoredServiceOptions } from './deployment-request.js';
 import { canTransition } from './deployment-states.js';
 import type { DeploymentTransitions } from './deployment-transitions.js';
+import { captureLogTail } from './failure-log-tail.js';
 
 /**
  * Ends a deployment FAILED and removes what it created (SPEC section 3):
@@ -24,11 +26,14 @@ export class FailureCleanup {
 
   /** Returns false when the deployment had already ended (nothing done). */
   async fail(deploymentId: string, reason: string): Promise<boolean> {
-    const current = await this.db.deployment.findUnique({ where: { id: deploymentId }, select: { status: true } });
+    const current = await this.db.deployment.findUnique({ where: { id: deploymentId }, include: { service: true } });
     if (!current || !canTransition(current.status, 'FAILED')) return false;
+    // The clean-up removes the service and its logs with it: keep the last lines for the user first.
+    const envVars = (current.spec as StoredServiceOptions | null)?.envVars;
+    const logTail = await captureLogTail(this.gateway, current.service.swarmServiceId ?? current.service.swarmName, envVars);
     // Clean first: whoever sees FAILED (the user polling, the notifier) sees it with nothing left behind.
     await this.cleanUp(deploymentId);
-    return this.transitions.transition(deploymentId, 'FAILED', reason, { errorMessage: reason });
+    return this.transitions.transition(deploymentId, 'FAILED', reason, { errorMessage: reason, ...(logTail ? { logTail } : {}) });
   }
 
   async cleanUp(deploymentId: string): Promise<void> {
