@@ -139,3 +139,19 @@ describe('POST /environments/:id/public', () => {
     expect((await call(owner.apiKey, 'DELETE', `/environments/${fixture.environmentId}/public/${hostname}`)).status).toBe(404);
   });
 });
+
+describe('GET /environments/:id', () => {
+  it('shows each domain with its state and, for a failed one, the reason', async () => {
+    const failed = `failed-${suffix}.test`;
+    const reason = 'ACME_CHALLENGE_FAILED: the CA could not reach http://' + failed;
+    const row = await t.db.domain.create({ data: { id: nanoid(), environmentId: fixture.environmentId, serviceId: fixture.serviceId, hostname: failed, port: 80, status: 'FAILED', reason } });
+    try {
+      const response = await call(readOnly.apiKey, 'GET', `/environments/${fixture.environmentId}`);
+      expect(response.status).toBe(200);
+      const { domains } = (await response.json()) as { domains: { hostname: string; status: string; reason: string | null }[] };
+      expect(domains).toContainEqual(expect.objectContaining({ hostname: failed, status: 'FAILED', reason }));
+    } finally {
+      await t.db.domain.delete({ where: { id: row.id } });
+    }
+  });
+});

@@ -12,7 +12,7 @@ const environmentSchema = z
 const environmentDetailSchema = environmentSchema
   .extend({
     services: z.array(z.object({ id: z.string(), name: z.string(), status: z.string().nullable(), jobId: z.string().nullable(), image: z.string().nullable() })),
-    domains: z.array(z.object({ id: z.string(), hostname: z.string(), serviceId: z.string(), port: z.number(), status: z.string() })),
+    domains: z.array(z.object({ id: z.string(), hostname: z.string(), serviceId: z.string(), port: z.number(), status: z.string(), reason: z.string().nullable() })),
   })
   .openapi('EnvironmentDetail');
 const idParams = z.object({ id: z.string().min(1).max(64) });

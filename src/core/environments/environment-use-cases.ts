@@ -60,7 +60,8 @@ export class EnvironmentUseCases {
       where: { id, ...ownedBy(principal) },
       include: {
         services: { include: { currentDeployment: { select: { id: true, jobId: true, status: true, image: true, tag: true, builtImage: true } } } },
-        domains: { select: { id: true, hostname: true, serviceId: true, port: true, status: true } },
+        // Why a domain FAILED (or what it waits for) is part of its state (issue 5).
+        domains: { select: { id: true, hostname: true, serviceId: true, port: true, status: true, reason: true } },
       },
     });
     if (!environment) throw notFound('Environment', { details: { id } });
