@@ -47,6 +47,37 @@ describe('deploy-status push, end to end', () => {
     expect(dFinal!.content).toContain('**RUNNING**: **web** in **pushshop**');
   });
 
+  it('a deployment whose command crashes ends with a FAILED message naming the reason and its last log lines', async () => {
+    const marker = `kaboom-${Date.now().toString(36)}: cannot open /etc/app.conf`;
+    const response = await c.h.deployImage({
+      environmentId: env.id, name: 'crasher', envVars: { API_TOKEN: 'tok-very-secret-42' },
+      command: ['sh', '-c', `echo "token=$API_TOKEN"; echo "${marker}"; exit 1`],
+    });
+    expect(response.status).toBe(202);
+    const { jobId } = response.body as { jobId: string };
+    const done = await c.h.waitForJob(jobId);
+    expect(done.status).toBe('FAILED');
+    expect(done.logTail).toContain(marker);
+
+    // The service is gone by now: the lines can only come from what was kept when it failed.
+    const final = await c.telegram.waitFor(
+      () => c.telegram.messagesIn(TG.owner).find((m) => m.text.includes(jobId) && m.text.includes('<b>FAILED</b>')),
+      20_000,
+    );
+    expect(final.text).toContain('<b>crasher</b> in <b>pushshop</b>');
+    expect(final.text).toMatch(/<b>Reason: <\/b>.*(exit|exited)/);
+    expect(final.text).toContain('Last log lines:');
+    expect(final.text).toContain(marker);
+    expect(final.text).toContain('token=[redacted]');
+    expect(final.text).not.toContain('tok-very-secret-42');
+    const dFinal = await c.discord.waitFor(
+      () => c.discord.messagesIn(c.dmChannel).find((m) => m.content.includes(jobId) && m.content.includes('**FAILED**')),
+      20_000,
+    );
+    expect(dFinal.content).toContain(marker);
+    expect(dFinal.content).not.toContain('tok-very-secret-42');
+  });
+
   it('/logs keeps the newest lines within each platform limit, escaped for its parse mode', async () => {
     const response = await c.h.deployImage({ environmentId: env.id, name: 'chatty', command: chattyCommand(400) });
     const { jobId } = response.body as { jobId: string };
