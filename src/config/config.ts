@@ -135,6 +135,10 @@ const configSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Express `trust proxy`: which peers may set X-Forwarded-For (per-address limits), e.g. `loopback, uniquelocal` behind the compose edge. */
   TRUST_PROXY: z.string().min(1).default('loopback'),
+  /** Registry every swarm node pulls from; images built from Git are pushed there (`host[:port][/path]`). Unset: they stay on the building engine. */
+  BUILD_REGISTRY: optionalString.pipe(z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?(\/[a-z0-9._-]+)*$/, 'must look like registry.example.com:5000/runway').optional()),
+  BUILD_REGISTRY_USERNAME: optionalString,
+  BUILD_REGISTRY_PASSWORD: optionalString,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -113,7 +113,7 @@ export function registerDeploymentModule(ctx: ProcessContext, options: { onEnvir
   const gateway = new DockerodeSwarmGateway(docker, { logger: log });
   const feature = createDeploymentFeature({
     config, db, connection, events: ctx.events, logger: log, gateway,
-    buildImage: createGitImageBuilder(gateway, config),
+    buildImage: createGitImageBuilder(gateway, config, docker),
   });
   if (options.onEnvironmentDeleting) feature.hooks.onDeleting(options.onEnvironmentDeleting);
   ctx.components.push({ name: 'deployment-queue', stop: async () => { await feature.queue.close(); connection.disconnect(); } });
