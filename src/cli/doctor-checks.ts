@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -227,6 +228,44 @@ export async function checkAcme(config: Config): Promise<DoctorResult[]> {
   }
   if (!config.ACME_EMAIL) results.push(warn('acme-email', 'ACME_EMAIL is not set', 'set ACME_EMAIL so the CA can warn you about expiring certificates'));
   return results;
+}
+
+function registryGet(url: string, authorization?: string): Promise<{ status: number; challenge: string }> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? request : httpRequest)(url, { timeout: 10_000, headers: authorization ? { authorization } : {} }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, challenge: String(res.headers['www-authenticate'] ?? '') });
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * BUILD_REGISTRY answers the Registry v2 API, and Basic credentials (when
+ * configured) are accepted. Loopback registries are plain HTTP, as Docker
+ * allows them; others must speak HTTPS.
+ */
+export async function checkRegistry(config: Config): Promise<DoctorResult[]> {
+  if (!config.BUILD_REGISTRY) return [];
+  const host = config.BUILD_REGISTRY.split('/')[0]!;
+  const scheme = /^(127\.|localhost(:|$))/.test(host) ? 'http' : 'https';
+  const url = `${scheme}://${host}/v2/`;
+  try {
+    const first = await registryGet(url);
+    if (first.status === 200) return [ok('registry', `${host} answers the Registry v2 API`)];
+    if (first.status !== 401) return [fail('registry', `${url} answered ${first.status}`, 'check BUILD_REGISTRY: it must be a Docker registry (Registry HTTP API v2)')];
+    if (!/^basic/i.test(first.challenge)) return [ok('registry', `${host} answers (token authentication; credentials are checked at the first push)`)];
+    if (!config.BUILD_REGISTRY_USERNAME) return [fail('registry', `${host} wants credentials`, 'set BUILD_REGISTRY_USERNAME and BUILD_REGISTRY_PASSWORD')];
+    const basic = `Basic ${Buffer.from(`${config.BUILD_REGISTRY_USERNAME}:${config.BUILD_REGISTRY_PASSWORD ?? ''}`).toString('base64')}`;
+    const second = await registryGet(url, basic);
+    return second.status === 200
+      ? [ok('registry', `${host} accepts BUILD_REGISTRY_USERNAME's credentials`)]
+      : [fail('registry', `${host} refused the credentials (${second.status})`, 'fix BUILD_REGISTRY_USERNAME / BUILD_REGISTRY_PASSWORD')];
+  } catch (error) {
+    return [fail('registry', `${url}: ${(error as Error).message}`, 'check BUILD_REGISTRY and that this host reaches it')];
+  }
 }
 
 /** Public URL and chat front doors: not failures, but what an operator usually wants to know. */

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { createDockerClient } from '../docker/docker-client.js';
 import { PROJECT_ROOT } from '../version.js';
 import type { CliIo } from './cli-context.js';
-import { checkAcme, checkDatabase, checkDocker, checkNginx, checkRedis, checkSettings, MIGRATIONS_SUBDIR, type DoctorResult } from './doctor-checks.js';
+import { checkAcme, checkDatabase, checkDocker, checkNginx, checkRedis, checkRegistry, checkSettings, MIGRATIONS_SUBDIR, type DoctorResult } from './doctor-checks.js';
 
 /** Each area gets this long; a hanging dependency becomes a failed line, not a hanging doctor. */
 const CHECK_TIMEOUT_MS = 15_000;
@@ -32,6 +32,7 @@ export async function runDoctorChecks(config: Config): Promise<DoctorResult[]> {
     bounded('docker', () => checkDocker(docker, config)),
     bounded('nginx', () => checkNginx(config)),
     bounded('acme', () => checkAcme(config)),
+    bounded('registry', () => checkRegistry(config)),
   ]);
   return [{ name: 'config', status: 'ok', detail: 'configuration is valid' }, ...groups.flat(), ...checkSettings(config)];
 }

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../../src/version.js';
 import { seedDeployment } from '../metrics/seed.js';
 import { TEST_REDIS_URL } from '../support/services.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { startFakeRegistry } from '../ops/fake-registry.js';
 import { startPebble } from './pebble-directory.js';
 
 const run = promisify(execFile);
@@ -147,6 +148,22 @@ describe('runway doctor', () => {
     expect(line('redis')).toMatch(/^\[FAIL\].*ECONNREFUSED.*-> fix: .*REDIS_URL/);
     expect(line('nginx-config')).toMatch(/^\[FAIL\].*this_is_not_a_directive.*-> fix:/);
     expect(line('database')).toMatch(/^\[ ok \]/);
+  });
+
+  it('checks BUILD_REGISTRY and its credentials', async () => {
+    const registry = await startFakeRegistry({ username: 'ops', password: 'right' });
+    try {
+      const line = async (extra: Record<string, string>) => {
+        const io = captureIo();
+        await runAdminCommand('doctor', [], io, { ...env, BUILD_REGISTRY: `${registry.host}/rw`, ...extra });
+        return io.out_.find((candidate) => candidate.includes('] registry ')) ?? '';
+      };
+      expect(await line({ BUILD_REGISTRY_USERNAME: 'ops', BUILD_REGISTRY_PASSWORD: 'right' })).toMatch(/^\[ ok \] registry .*accepts/);
+      expect(await line({ BUILD_REGISTRY_USERNAME: 'ops', BUILD_REGISTRY_PASSWORD: 'wrong' })).toMatch(/^\[FAIL\] registry .*refused the credentials.*-> fix: fix BUILD_REGISTRY_USERNAME/);
+      expect(await line({})).toMatch(/^\[FAIL\] registry .*wants credentials/);
+    } finally {
+      await registry.close();
+    }
   });
 
   it('runs from the runway command line and exits non-zero on bad configuration', async () => {
