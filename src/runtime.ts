@@ -19,6 +19,7 @@ import { JobScheduler } from './scheduler/scheduled-jobs.js';
 import { registerHttpsModule } from './https/https-module.js';
 import { registerDeploymentModule, type DeploymentFeature } from './queue/deployment-module.js';
 import { registerChatModule } from './bot/chat-module.js';
+import { httpMetricsMiddleware } from './metrics/http-metrics.js';
 import { registerMetrics } from './metrics/metrics-module.js';
 import { RunwayMetrics } from './metrics/runway-metrics.js';
 import { VERSION } from './version.js';
@@ -109,7 +110,7 @@ function systemRoutes(infra: Infrastructure): RouteMount {
 
 /** Each feature module registers itself here, in dependency order. */
 async function registerModules(ctx: ProcessContext): Promise<void> {
-  // First: its HTTP middleware only sees routes mounted after it.
+  // First, so every later module can record into ctx.metrics.
   await registerMetrics(ctx);
   ctx.mounts.push(systemRoutes(ctx.infra));
   // Before every module with authenticated routes: sets ctx.authenticator and ctx.rateLimits.
@@ -165,6 +166,7 @@ export async function startRuntime(config: Config, logger: Logger, role: Role): 
       publicUrl: config.PUBLIC_URL,
       bodyLimit: config.BODY_LIMIT,
       trustProxy: config.TRUST_PROXY,
+      observers: [httpMetricsMiddleware(ctx.metrics)],
     });
     server = createServer(app);
     url = await listen(server, config.PORT, config.HOST);

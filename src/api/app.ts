@@ -1,5 +1,5 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import type { Logger } from '../logging/logger.js';
@@ -18,12 +18,15 @@ export interface AppOptions {
   bodyLimit: string;
   /** Express `trust proxy`, so rate limits see the client behind Nginx. */
   trustProxy?: boolean | string | number;
+  /** Run first for every request, before body parsing (metrics see 400/413 from the parsers too). */
+  observers?: RequestHandler[];
 }
 
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? 'loopback');
+  for (const observer of options.observers ?? []) app.use(observer);
   app.use(
     pinoHttp({
       logger: options.logger,

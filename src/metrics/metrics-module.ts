@@ -2,7 +2,6 @@ import type { ProcessContext } from '../runtime.js';
 import { databaseCheck, dockerCheck, redisCheck } from '../health/health-checks.js';
 import { registerDatabaseGauges } from './database-gauges.js';
 import { DeploymentEventMetrics } from './deployment-event-metrics.js';
-import { httpMetricsMiddleware } from './http-metrics.js';
 import { mountMetricsRoute } from './metrics-endpoint.js';
 import { startMetricsServer } from './metrics-server.js';
 import { registerQueueDepth } from './queue-metrics.js';
@@ -11,10 +10,10 @@ import { DOMAIN_QUEUE } from '../https/domain-jobs.js';
 import { Queue } from 'bullmq';
 
 /**
- * Plugs metrics into one process. Must be registered before any other
- * module's routes: the HTTP middleware only sees routes mounted after it.
+ * Plugs metrics into one process.
  *
- * - API processes: the request middleware and `GET /metrics`.
+ * - API processes: `GET /metrics` (the request middleware is an app-level
+ *   observer passed to createApp in runtime.ts).
  * - Worker processes: the deployment event consumer (shared consumer group,
  *   so each event is counted once across the installation), and, when no API
  *   is served, a small listener on METRICS_PORT with `/metrics` and `/health`.
@@ -26,10 +25,8 @@ export async function registerMetrics(ctx: ProcessContext): Promise<void> {
   registerQueueMetrics(ctx);
 
   if (ctx.servesApi) {
-    ctx.mounts.push((router, registry) => {
-      router.use(httpMetricsMiddleware(metrics));
-      mountMetricsRoute(router, registry, metrics, config.METRICS_TOKEN);
-    });
+    // The request middleware itself is an app-level observer (runtime.ts), so parser errors count too.
+    ctx.mounts.push((router, registry) => mountMetricsRoute(router, registry, metrics, config.METRICS_TOKEN));
   }
 
   if (ctx.runsWorkers) {

@@ -69,11 +69,9 @@ describe('HTTP metrics and GET /metrics', () => {
       version: 'test',
       publicUrl: 'http://127.0.0.1',
       bodyLimit: '10kb',
+      observers: [httpMetricsMiddleware(metrics)],
       mounts: [
-        (router, registry) => {
-          router.use(httpMetricsMiddleware(metrics));
-          mountMetricsRoute(router, registry, metrics, 's3cret-token');
-        },
+        (router, registry) => mountMetricsRoute(router, registry, metrics, 's3cret-token'),
         (router, registry) =>
           defineRoute(router, registry, undefined, {
             method: 'get',
@@ -94,9 +92,14 @@ describe('HTTP metrics and GET /metrics', () => {
     await fetch(`${url}/things/abc`);
     await fetch(`${url}/things/def?token=secret`);
     await fetch(`${url}/nowhere/42`);
+    // Refused by the body parser before any route: still counted.
+    await fetch(`${url}/things/abc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    await fetch(`${url}/things/abc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(20_000) }) });
     const text = (await metrics.render()).body;
     expect(sample(text, 'runway_http_requests_total', { route: '/things/:id', status: '200' })).toBe(2);
     expect(sample(text, 'runway_http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
+    expect(sample(text, 'runway_http_requests_total', { method: 'POST', route: 'other', status: '400' })).toBe(1);
+    expect(sample(text, 'runway_http_requests_total', { method: 'POST', route: 'other', status: '413' })).toBe(1);
     expect(text).not.toContain('abc');
     expect(text).not.toContain('secret');
   });
