@@ -38,6 +38,8 @@ describe('updates in place, failed updates and rollback', () => {
     const bad = await h.waitForJob(jobs.bad.jobId);
     expect(bad.status).toBe('FAILED');
     expect(bad.errorMessage).toMatch(/exit|rolled|non-zero/i);
+    // The failed version's own output is kept, though the service now runs the previous version again.
+    expect(bad.logTail).toContain('starting');
     // Swarm rolled the update back: the old image and command serve again.
     expect(await fetchText(`http://127.0.0.1:${port}/`, 30_000)).toBe('v2');
     const v2 = await h.api('GET', `/deployments/job/${jobs.v2.jobId}`);

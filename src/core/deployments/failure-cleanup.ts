@@ -30,7 +30,7 @@ export class FailureCleanup {
     if (!current || !canTransition(current.status, 'FAILED')) return false;
     // The clean-up removes the service and its logs with it: keep the last lines for the user first.
     const envVars = (current.spec as StoredServiceOptions | null)?.envVars;
-    const logTail = await captureLogTail(this.gateway, current.service.swarmServiceId ?? current.service.swarmName, envVars);
+    const logTail = await captureLogTail(this.gateway, { serviceRef: current.service.swarmServiceId ?? current.service.swarmName, since: current.createdAt, envVars });
     // Clean first: whoever sees FAILED (the user polling, the notifier) sees it with nothing left behind.
     await this.cleanUp(deploymentId);
     return this.transitions.transition(deploymentId, 'FAILED', reason, { errorMessage: reason, ...(logTail ? { logTail } : {}) });
