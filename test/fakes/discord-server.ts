@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DiscordGateway } from './discord-gateway.js';
+import { LoopbackHttpServer, readBody, waitForProbe } from './loopback-http-server.js';
 
 /**
  * A fake Discord on loopback: the REST API (under `/api/v10`) and the
@@ -68,10 +68,18 @@ export class FakeDiscordServer {
   commands: Record<string, unknown>[] = [];
   readonly dmChannels = new Map<string, string>();
   readonly gateway: DiscordGateway;
-  private server: Server | undefined;
+  private readonly http = new LoopbackHttpServer(
+    (req, res) => void this.handle(req, res),
+    (server) => {
+      const wss = new WebSocketServer({ noServer: true });
+      server.on('upgrade', (req, socket, head) => {
+        if (!req.url?.startsWith('/gateway')) return socket.destroy();
+        wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.gateway.accept(ws));
+      });
+      this.wss = wss;
+    },
+  );
   private wss: WebSocketServer | undefined;
-  private sockets = new Set<Socket>();
-  private port = 0;
   private rateLimits: RateLimitRule[] = [];
   private listeners = new Set<() => void>();
 
@@ -86,43 +94,24 @@ export class FakeDiscordServer {
 
   /** Value for discord.js `rest.api` (config DISCORD_API_BASE). */
   get apiBase(): string {
-    return `http://127.0.0.1:${this.port}/api`;
+    return `http://127.0.0.1:${this.http.port}/api`;
   }
 
   get gatewayUrl(): string {
-    return `ws://127.0.0.1:${this.port}/gateway`;
+    return `ws://127.0.0.1:${this.http.port}/gateway`;
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    const wss = new WebSocketServer({ noServer: true });
-    server.on('upgrade', (req, socket, head) => {
-      if (!req.url?.startsWith('/gateway')) return socket.destroy();
-      wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.gateway.accept(ws));
-    });
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    this.wss = wss;
-    this.port = (server.address() as AddressInfo).port;
+    await this.http.start();
     return this.apiBase;
   }
 
   /** Simulates an outage: the gateway and REST connections drop and new ones are refused until `start()`. */
   async goDown(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    this.gateway.dropAll();
-    this.wss?.close();
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.http.goDown(() => {
+      this.gateway.dropAll();
+      this.wss?.close();
+    });
   }
 
   async stop(): Promise<void> {
@@ -197,25 +186,7 @@ export class FakeDiscordServer {
 
   /** Polls a condition each time a REST call or gateway event happens. */
   async waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    const found = probe();
-    if (found) return found;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.listeners.delete(check);
-        this.gateway.listeners.delete(check);
-        reject(new Error(`fake Discord: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const check = () => {
-        const value = probe();
-        if (!value) return;
-        clearTimeout(timer);
-        this.listeners.delete(check);
-        this.gateway.listeners.delete(check);
-        resolve(value);
-      };
-      this.listeners.add(check);
-      this.gateway.listeners.add(check);
-    });
+    return waitForProbe(probe, [this.listeners, this.gateway.listeners], timeoutMs, 'fake Discord');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -401,10 +372,7 @@ function checkContent(body: Record<string, unknown>): string {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!(req.headers['content-type'] ?? '').includes('json')) return undefined;
+  const text = await readBody(req);
+  if (text === undefined || !(req.headers['content-type'] ?? '').includes('json')) return undefined;
   return JSON.parse(text) as Record<string, unknown>;
 }

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackHttpServer, readBody, waitForProbe } from './loopback-http-server.js';
 import { checkTelegramHtml } from './telegram-html-check.js';
 
 /**
@@ -61,9 +61,7 @@ export class FakeTelegramBotApiServer {
   private nextMessageId = 1;
   private waiters = new Set<() => void>();
   private rateLimits: RateLimitRule[] = [];
-  private server: Server | undefined;
-  private sockets = new Set<Socket>();
-  private port = 0;
+  private readonly http = new LoopbackHttpServer((req, res) => void this.handle(req, res));
   private callListeners = new Set<() => void>();
   private activePoll: (() => void) | undefined;
   /** getUpdates calls that overlapped another one (real Telegram answers the older 409 Conflict). */
@@ -73,31 +71,17 @@ export class FakeTelegramBotApiServer {
   constructor(private readonly validTokens: string[] = []) {}
 
   get apiRoot(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://127.0.0.1:${this.http.port}`;
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
+    await this.http.start();
     return this.apiRoot;
   }
 
   /** Simulates an outage: open connections are cut and new ones refused until `start()`. */
   async goDown(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.http.goDown();
   }
 
   async stop(): Promise<void> {
@@ -152,22 +136,7 @@ export class FakeTelegramBotApiServer {
 
   /** Polls a condition each time a call is recorded. */
   async waitFor<T>(probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    const found = probe();
-    if (found) return found;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.callListeners.delete(check);
-        reject(new Error(`fake Telegram: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const check = () => {
-        const value = probe();
-        if (!value) return;
-        clearTimeout(timer);
-        this.callListeners.delete(check);
-        resolve(value);
-      };
-      this.callListeners.add(check);
-    });
+    return waitForProbe(probe, [this.callListeners], timeoutMs, 'fake Telegram');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -356,9 +325,7 @@ function queryParams(url: string): Record<string, unknown> {
 }
 
 async function readParams(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks).toString('utf8');
+  const body = await readBody(req);
   if (!body) return {};
   const type = req.headers['content-type'] ?? '';
   if (type.includes('application/json')) return JSON.parse(body) as Record<string, unknown>;
