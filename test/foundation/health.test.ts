@@ -2,18 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeTcpPort } from '../support/free-port.js';
 import { CuttableProxy } from '../support/tcp-proxy.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { startRunway, type RunwayInstance } from '../support/runway-instance.js';
 import { TEST_DOCKER_SOCKET } from '../support/services.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A Redis of this test's own, so stopping it does not disturb other suites. */
 async function startRedis(port: number): Promise<ChildProcess> {
@@ -57,7 +50,7 @@ let pgProxyPort: number;
 
 beforeAll(async () => {
   t = await createTestDatabase('health');
-  redisPort = await freePort();
+  redisPort = await freeTcpPort();
   redis = await startRedis(redisPort);
   pgProxyPort = await pgProxy.start();
   await dockerProxy.start(dockerProxyPath);
