@@ -49,3 +49,10 @@ export const sleepUnless = (ms: number, signal: AbortSignal) =>
     }
     signal.addEventListener('abort', done, { once: true });
   });
+
+/**
+ * Waits before a bot's next reconnection attempt: 500 ms doubling per failed
+ * attempt up to `maxMs` (30 s by default), cut short when `signal` aborts.
+ */
+export const sleepBeforeReconnect = (attempt: number, maxMs: number | undefined, signal: AbortSignal) =>
+  sleepUnless(Math.min(500 * 2 ** attempt, maxMs ?? 30_000), signal);

@@ -1,6 +1,6 @@
 import { Client, Events, GatewayIntentBits, MessageFlags, REST, type AutocompleteInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
 import type { Logger } from '../../logging/logger.js';
-import { DeliveryError, redactToken, sleepUnless } from '../../notify/chat-sender.js';
+import { DeliveryError, redactToken, sleepBeforeReconnect } from '../../notify/chat-sender.js';
 import type { ChatDispatcher } from '../chat-dispatcher.js';
 import type { ChatIdentity, ChatPlace } from '../chat-gatekeeper.js';
 import { findCommand } from '../command-catalog.js';
@@ -61,7 +61,7 @@ export class DiscordBot {
       } catch (error) {
         this.logger.warn({ err: { message: redactToken((error as Error).message, this.options.token) } }, 'discord login failed; retrying');
         await this.client.destroy().catch(() => undefined);
-        await sleepUnless(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000), this.stopping.signal);
+        await sleepBeforeReconnect(attempt, this.options.maxBackoffMs, this.stopping.signal);
       }
     }
   }

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { Telegraf } from 'telegraf';
 import type { Logger } from '../../logging/logger.js';
-import { redactToken, sleepUnless } from '../../notify/chat-sender.js';
+import { redactToken, sleepBeforeReconnect } from '../../notify/chat-sender.js';
 import type { ChatDispatcher } from '../chat-dispatcher.js';
 import { COMMANDS } from '../command-catalog.js';
 import { TelegramApi } from './telegram-api.js';
@@ -95,7 +95,7 @@ export class TelegramBot {
         this.logger.warn({ err: { message: redactToken((error as Error).message, this.options.token) } }, 'telegram polling stopped; reconnecting');
       }
       if (this.stopped) return;
-      await sleepUnless(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000), this.stopping.signal);
+      await sleepBeforeReconnect(attempt, this.options.maxBackoffMs, this.stopping.signal);
     }
   }
 
@@ -111,7 +111,7 @@ export class TelegramBot {
         return;
       } catch (error) {
         this.logger.warn({ err: { message: (error as Error).message } }, 'telegram setWebhook failed; retrying');
-        await sleepUnless(Math.min(500 * 2 ** attempt, this.options.maxBackoffMs ?? 30_000), this.stopping.signal);
+        await sleepBeforeReconnect(attempt, this.options.maxBackoffMs, this.stopping.signal);
       }
     }
   }
