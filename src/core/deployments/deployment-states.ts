@@ -17,7 +17,7 @@ export const ALLOWED_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentSt
   SUPERSEDED: [],
 };
 
-/** States a worker is still moving through. */
+/** States a worker is still moving through, in the order it moves (STEP_ORDER relies on it). */
 export const IN_PROGRESS_STATES: readonly DeploymentStatus[] = [
   'PENDING',
   'BUILDING',
@@ -31,15 +31,8 @@ export const ACTIVE_STATES: readonly DeploymentStatus[] = [...IN_PROGRESS_STATES
 
 export const TERMINAL_STATES: readonly DeploymentStatus[] = ['FAILED', 'STOPPED', 'SUPERSEDED'];
 
-/** Order of the worker's steps, so a resumed job skips the ones already passed. */
-const STEP_ORDER: readonly DeploymentStatus[] = [
-  'PENDING',
-  'BUILDING',
-  'PULLING_IMAGE',
-  'CREATING_VOLUMES',
-  'STARTING_CONTAINERS',
-  'RUNNING',
-];
+/** Order of the worker's steps, so a resumed job skips the ones already passed: the in-progress states, then RUNNING. */
+const STEP_ORDER: readonly DeploymentStatus[] = ACTIVE_STATES;
 
 export function canTransition(from: DeploymentStatus, to: DeploymentStatus): boolean {
   return ALLOWED_TRANSITIONS[from].includes(to);
