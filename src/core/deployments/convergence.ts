@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { assessRollout } from '../../docker/rollout-status.js';
 import { LABELS, type SwarmGateway, type TaskState } from '../../docker/swarm-gateway.js';
 import { DeploymentFailure } from './deployment-failure.js';
@@ -19,8 +20,6 @@ export interface ConvergenceOptions {
   /** Ends the wait early (worker shutting down); throws the signal's reason. */
   signal?: AbortSignal;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Waits until Swarm reports the desired tasks of this deployment running
