@@ -41,10 +41,13 @@ export interface RouteDefinition<P extends ZodType, Q extends ZodType, B extends
   handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<{ status: number; body: unknown } | void>;
 }
 
-const errorResponse = (description: string) => ({
+/** An OpenAPI response whose body is JSON of `schema`. */
+export const jsonResponse = (description: string, schema: ZodType) => ({
   description,
-  content: { 'application/json': { schema: errorBodySchema } },
+  content: { 'application/json': { schema } },
 });
+
+const errorResponse = (description: string) => jsonResponse(description, errorBodySchema);
 
 function parseOrThrow<S extends ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> {
   if (!schema) return value as z.output<S>;

@@ -7,7 +7,7 @@ import { ALL_SCOPES } from '../../core/access/access-dependencies.js';
 import { isAppError } from '../../core/errors.js';
 import type { Principal } from '../../core/principal.js';
 import { confirmPage, errorPage, keyPage, MAGIC_LINK_SCRIPT, newNonce, sendPage } from '../pages/magic-link-page.js';
-import { defineRoute, type RequestAuthenticator } from '../route-builder.js';
+import { defineRoute, jsonResponse as json, type RequestAuthenticator } from '../route-builder.js';
 
 const scopeSchema = z.enum(ALL_SCOPES as [string, ...string[]]);
 const tokenSchema = z.string().min(1).max(256);
@@ -26,7 +26,6 @@ const keySummarySchema = z
   })
   .openapi('ApiKeySummary');
 const html = (description: string) => ({ description, content: { 'text/html': { schema: z.string() } } });
-const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 
 /** Errors of the HTML flow become pages; anything else goes to the JSON error handler. */
 async function withErrorPage(res: Response, work: (nonce: string) => Promise<{ status: number; html: string }>): Promise<void> {

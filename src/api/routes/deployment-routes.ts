@@ -8,7 +8,7 @@ import type { Principal } from '../../core/principal.js';
 import { imageDeploymentSchema, type ServiceLimits } from '../../core/service-options-schema.js';
 import type { LogLine } from '../../docker/swarm-gateway.js';
 import { gitDeploymentSchema } from '../../git/git-source-schema.js';
-import { defineRoute, type RequestAuthenticator } from '../route-builder.js';
+import { defineRoute, jsonResponse as json, type RequestAuthenticator } from '../route-builder.js';
 import { deploymentSchema, presentDeployment, startedSchema } from './deployment-presenter.js';
 
 export interface DeploymentRouteOptions {
@@ -22,7 +22,6 @@ export interface DeploymentRouteOptions {
   limitDeployments?: (principal: Principal, kind: 'image' | 'git') => Promise<void>;
 }
 
-const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 const me = (principal: Principal | undefined) => principal as Principal;
 const idParams = z.object({ id: z.string().min(1).max(64) });
 const logQuery = z.object({

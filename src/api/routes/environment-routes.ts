@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { EnvironmentUseCases } from '../../core/environments/environment-use-cases.js';
 import type { Principal } from '../../core/principal.js';
 import { environmentNameSchema } from '../../core/service-options-schema.js';
-import { defineRoute, type RequestAuthenticator } from '../route-builder.js';
+import { defineRoute, jsonResponse as json, type RequestAuthenticator } from '../route-builder.js';
 
 const environmentSchema = z
   .object({ id: z.string(), name: z.string(), networkName: z.string(), networkId: z.string().nullable(), createdAt: z.iso.datetime() })
@@ -16,7 +16,6 @@ const environmentDetailSchema = environmentSchema
   })
   .openapi('EnvironmentDetail');
 const idParams = z.object({ id: z.string().min(1).max(64) });
-const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema } } });
 const me = (principal: Principal | undefined) => principal as Principal;
 
 function presentEnvironment(env: { id: string; name: string; networkName: string; networkId: string | null; createdAt: Date }) {
