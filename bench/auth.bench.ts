@@ -20,6 +20,7 @@ import { createLogger } from '../src/logging/logger.js';
 import { createKeyForUser, createUserWithKey, testAccessUseCases } from '../test/support/api-keys.js';
 import { TEST_REDIS_URL } from '../test/support/services.js';
 import { createTestDatabase, uniquePrefix } from '../test/support/test-database.js';
+import { median } from './bench-stats.js';
 import type { BenchFigure } from './run.js';
 
 /** Short alternating rounds, so load from other processes hits both sides alike. */
@@ -33,7 +34,6 @@ async function requestsPerSecond(url: string, headers: Record<string, string>): 
   return result.requests.average;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 export default async function authBench(): Promise<BenchFigure[]> {
   const t = await createTestDatabase('bench_auth');

@@ -19,12 +19,12 @@ import { createUserWithKey } from '../test/support/api-keys.js';
 import { startRunway, type RunwayInstance } from '../test/support/runway-instance.js';
 import { TEST_IMAGE } from '../test/support/services.js';
 import { createTestDatabase, uniquePrefix } from '../test/support/test-database.js';
+import { median } from './bench-stats.js';
 import type { BenchFigure } from './run.js';
 
 const ROUNDS = 5;
 const BURST = Number(process.env.BENCH_BURST ?? 20);
 const POLL_MS = 25;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 

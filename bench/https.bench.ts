@@ -11,6 +11,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { nanoid } from 'nanoid';
+import { median } from './bench-stats.js';
 import type { BenchFigure } from './run.js';
 import { createEdge } from '../src/https/https-module.js';
 import { createLogger } from '../src/logging/logger.js';
@@ -27,11 +28,6 @@ import { createTestDatabase } from '../test/support/test-database.js';
 const run = promisify(execFile);
 const logger = createLogger({ level: 'silent' });
 const ROUNDS = 5;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = process.hrtime.bigint();

@@ -8,13 +8,13 @@ import { createDockerClient } from '../src/docker/docker-client.js';
 import { DockerodeSwarmGateway } from '../src/docker/dockerode-swarm-gateway.js';
 import { buildEngineServiceSpec } from '../src/docker/service-spec-builder.js';
 import { LABELS, type ServiceSpec } from '../src/docker/swarm-gateway.js';
+import { median } from './bench-stats.js';
 import type { BenchFigure } from './run.js';
 
 const ROUNDS = 7;
 const POLL_MS = 20;
 const IMAGE = 'local/busybox:1';
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 export default async function swarmBench(): Promise<BenchFigure[]> {
