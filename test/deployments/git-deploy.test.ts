@@ -1,21 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerClient } from '../../src/docker/docker-client.js';
 import { fetchText, randomHostPort, startHarness, type Harness } from './support/deployment-harness.js';
+import { makeGitRepository } from './support/git-repository.js';
 
-/** A Git repository on disk, served to Runway over file://. */
+/** A site on port 8080 answering `body`, and a Dockerfile whose build fails. */
 function makeRepository(body: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rw-git-src-'));
-  writeFileSync(join(dir, 'Dockerfile'), `FROM local/busybox:1\nRUN mkdir -p /www && echo ${body} > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`);
-  writeFileSync(join(dir, 'broken.Dockerfile'), 'FROM local/busybox:1\nRUN exit 7\n');
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
-  git('init', '--quiet', '--initial-branch=main');
-  git('add', '.');
-  git('commit', '--quiet', '-m', 'initial');
-  return dir;
+  return makeGitRepository({
+    Dockerfile: `FROM local/busybox:1\nRUN mkdir -p /www && echo ${body} > /www/index.html\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n`,
+    'broken.Dockerfile': 'FROM local/busybox:1\nRUN exit 7\n',
+  });
 }
 
 describe('Git deployments against the real swarm', () => {

@@ -1,25 +1,19 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/version.js';
 import { TEST_REDIS_URL } from '../support/services.js';
 import { startRunway, type RunwayInstance } from '../support/runway-instance.js';
 import { startHarness, TERMINAL, type Harness } from './support/deployment-harness.js';
+import { makeGitRepository } from './support/git-repository.js';
 
 /** Stays in STARTING_CONTAINERS for ~4 s: healthy only once /tmp/ready exists. */
 const SLOW_START = {
   command: ['sh', '-c', 'sleep 4; touch /tmp/ready; exec sleep 3600'],
   healthcheck: { test: ['CMD', 'cat', '/tmp/ready'], intervalSeconds: 1, timeoutSeconds: 1, retries: 30 },
 };
-function makeRepository(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rw-kill-src-'));
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM local/busybox:1\nRUN echo built > /built\n');
-  const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-  for (const args of [['init', '--quiet'], ['add', '.'], ['commit', '--quiet', '-m', 'x']]) execFileSync('git', args, { cwd: dir, env });
-  return dir;
-}
+const makeRepository = () => makeGitRepository({ Dockerfile: 'FROM local/busybox:1\nRUN echo built > /built\n' }, 'rw-kill-src-');
 
 const QUEUE_TIMING = { QUEUE_LOCK_DURATION_MS: '3000', QUEUE_STALLED_INTERVAL_MS: '1000' };
 
