@@ -36,6 +36,11 @@ export function redactToken(text: string, token: string | undefined): string {
   return token ? text.split(token).join('[redacted]') : text;
 }
 
+/** An error as bots log it (`{ err: redactedError(error, token) }`): its message only, the token removed. */
+export function redactedError(error: unknown, token: string | undefined): { message: string } {
+  return { message: redactToken((error as Error).message, token) };
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Sleeps unless `signal` aborts first (so stop() does not wait out a reconnection backoff). */

@@ -1,6 +1,6 @@
 import { Client, Events, GatewayIntentBits, MessageFlags, REST, type AutocompleteInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
 import type { Logger } from '../../logging/logger.js';
-import { DeliveryError, redactToken, sleepBeforeReconnect } from '../../notify/chat-sender.js';
+import { DeliveryError, redactedError, sleepBeforeReconnect } from '../../notify/chat-sender.js';
 import type { ChatDispatcher } from '../chat-dispatcher.js';
 import type { ChatIdentity, ChatPlace } from '../chat-gatekeeper.js';
 import { findCommand } from '../command-catalog.js';
@@ -35,7 +35,7 @@ export class DiscordBot {
     this.api = new DiscordApi(new REST({ api: options.apiBase }).setToken(options.token), options.token, logger);
     this.client.on(Events.InteractionCreate, (interaction) => void this.onInteraction(interaction));
     this.client.on(Events.ClientReady, () => void this.registerCommands());
-    this.client.on(Events.Error, (error) => this.logger.warn({ err: { message: redactToken(error.message, options.token) } }, 'discord client error'));
+    this.client.on(Events.Error, (error) => this.logger.warn({ err: redactedError(error, options.token) }, 'discord client error'));
     this.client.on(Events.ShardDisconnect, () => this.logger.warn('discord gateway disconnected; discord.js reconnects'));
   }
 
@@ -59,7 +59,7 @@ export class DiscordBot {
         this.logger.info('discord bot connected');
         return;
       } catch (error) {
-        this.logger.warn({ err: { message: redactToken((error as Error).message, this.options.token) } }, 'discord login failed; retrying');
+        this.logger.warn({ err: redactedError(error, this.options.token) }, 'discord login failed; retrying');
         await this.client.destroy().catch(() => undefined);
         await sleepBeforeReconnect(attempt, this.options.maxBackoffMs, this.stopping.signal);
       }
@@ -71,7 +71,7 @@ export class DiscordBot {
       await this.client.application?.commands.set(applicationCommands());
       this.logger.info('discord application commands registered');
     } catch (error) {
-      this.logger.warn({ err: { message: redactToken((error as Error).message, this.options.token) } }, 'discord command registration failed');
+      this.logger.warn({ err: redactedError(error, this.options.token) }, 'discord command registration failed');
     }
   }
 
@@ -81,7 +81,7 @@ export class DiscordBot {
       else if (interaction.isChatInputCommand()) await this.command(interaction);
     } catch (error) {
       // Interaction tokens expire and users delete channels; nothing to tell anyone but the log.
-      this.logger.warn({ err: { message: redactToken((error as Error).message, this.options.token) } }, 'discord interaction failed');
+      this.logger.warn({ err: redactedError(error, this.options.token) }, 'discord interaction failed');
     }
   }
 

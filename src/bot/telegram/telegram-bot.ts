@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { Telegraf } from 'telegraf';
 import type { Logger } from '../../logging/logger.js';
-import { redactToken, sleepBeforeReconnect } from '../../notify/chat-sender.js';
+import { redactedError, sleepBeforeReconnect } from '../../notify/chat-sender.js';
 import type { ChatDispatcher } from '../chat-dispatcher.js';
 import { COMMANDS } from '../command-catalog.js';
 import { TelegramApi } from './telegram-api.js';
@@ -41,7 +41,7 @@ export class TelegramBot {
     for (const commands of Object.values(TELEGRAM_FEATURES)) this.bot.use(featureComposer(deps, commands));
     this.bot.use(fallbackComposer(deps));
     this.bot.catch((error, ctx) => {
-      this.logger.error({ err: { message: redactToken((error as Error).message, options.token) }, updateId: ctx.update.update_id }, 'telegram handler failed');
+      this.logger.error({ err: redactedError(error, options.token), updateId: ctx.update.update_id }, 'telegram handler failed');
     });
   }
 
@@ -92,7 +92,7 @@ export class TelegramBot {
           void this.registerCommands();
         });
       } catch (error) {
-        this.logger.warn({ err: { message: redactToken((error as Error).message, this.options.token) } }, 'telegram polling stopped; reconnecting');
+        this.logger.warn({ err: redactedError(error, this.options.token) }, 'telegram polling stopped; reconnecting');
       }
       if (this.stopped) return;
       await sleepBeforeReconnect(attempt, this.options.maxBackoffMs, this.stopping.signal);
