@@ -38,10 +38,6 @@ export function canTransition(from: DeploymentStatus, to: DeploymentStatus): boo
   return ALLOWED_TRANSITIONS[from].includes(to);
 }
 
-export function isInProgress(status: DeploymentStatus): boolean {
-  return IN_PROGRESS_STATES.includes(status);
-}
-
 export function isTerminal(status: DeploymentStatus): boolean {
   return TERMINAL_STATES.includes(status);
 }
@@ -50,9 +46,4 @@ export function isTerminal(status: DeploymentStatus): boolean {
 export function hasReached(status: DeploymentStatus, step: DeploymentStatus): boolean {
   const at = STEP_ORDER.indexOf(status);
   return at >= 0 && at >= STEP_ORDER.indexOf(step);
-}
-
-/** The states from which `to` may be reached (for conditional updates). */
-export function statesLeadingTo(to: DeploymentStatus): DeploymentStatus[] {
-  return (Object.keys(ALLOWED_TRANSITIONS) as DeploymentStatus[]).filter((from) => canTransition(from, to));
 }

@@ -33,10 +33,6 @@ export function hostnameProblem(hostname: string): string | undefined {
   return undefined;
 }
 
-export function isValidHostname(hostname: string): boolean {
-  return hostnameProblem(hostname) === undefined;
-}
-
 /** Trims and lowercases what a person typed; validation still applies afterwards. */
 export function normalizeHostname(input: string): string {
   return input.trim().toLowerCase();
