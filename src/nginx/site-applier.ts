@@ -30,6 +30,11 @@ export class NginxConfigRejectedError extends Error {
   }
 }
 
+/** A config `nginx -t` refused becomes NginxConfigRejectedError; any other failure stays as it is. */
+function asRejection(error: unknown): unknown {
+  return error instanceof NginxCommandError && error.rejected ? new NginxConfigRejectedError(error.output, { cause: error }) : error;
+}
+
 async function readIfExists(path: string): Promise<string | null> {
   try {
     return await readFile(path, 'utf8');
@@ -73,22 +78,24 @@ export class SiteApplier {
 
   /** Writes the changed files, checks, reloads; restores every file if the check fails. */
   apply(changes: SiteFileChange[]): Promise<ApplyResult> {
-    const run = this.queue.then(() => this.applyNow(changes));
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.inTurn(() => this.applyNow(changes));
   }
 
   /** `nginx -t` then reload with the files as they are, e.g. after certificates were replaced in place. */
   checkAndReload(): Promise<void> {
-    const run = this.queue.then(async () => {
+    return this.inTurn(async () => {
       try {
         await this.nginx.test();
       } catch (error) {
-        if (error instanceof NginxCommandError && error.rejected) throw new NginxConfigRejectedError(error.output, { cause: error });
-        throw error;
+        throw asRejection(error);
       }
       await this.nginx.reload();
     });
+  }
+
+  /** Runs `work` after every earlier apply or reload of this process has finished, failed or not. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -116,8 +123,7 @@ export class SiteApplier {
       await this.nginx.test();
     } catch (error) {
       await this.restore(previous);
-      if (error instanceof NginxCommandError && error.rejected) throw new NginxConfigRejectedError(error.output, { cause: error });
-      throw error;
+      throw asRejection(error);
     }
     await this.nginx.reload();
     this.logger.info({ changed: previous.size }, 'nginx configuration applied');
