@@ -4,7 +4,7 @@ import type { RequestOrigin } from '../../generated/prisma/enums.js';
 import type { Logger } from '../../logging/logger.js';
 import { AppError, conflict, notFound } from '../errors.js';
 import type { Principal } from '../principal.js';
-import { ownedBy } from '../environments/ownership.js';
+import { environmentByIdOrName } from '../environments/ownership.js';
 import { newId, newJobId } from './deployment-ids.js';
 import { hostPorts, serviceNameFor, storedOptions, type DeploymentRequest, type StoredServiceOptions } from './deployment-request.js';
 import { ACTIVE_STATES, IN_PROGRESS_STATES } from './deployment-states.js';
@@ -48,7 +48,7 @@ export class StartDeployment {
     const { db } = this.deps;
     // Chat commands name the environment (`/deploy shop nginx`); REST sends its id.
     const environment = await db.environment.findFirst({
-      where: { ...ownedBy(principal), OR: [{ id: request.environmentId }, { userId: principal.userId, name: request.environmentId }] },
+      where: environmentByIdOrName(principal, request.environmentId),
     });
     if (!environment) throw notFound('Environment', { details: { environmentId: request.environmentId } });
     const serviceName = serviceNameFor(request);

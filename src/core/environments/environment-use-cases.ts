@@ -10,7 +10,7 @@ import type { DeploymentTransitions } from '../deployments/deployment-transition
 import { networkName, runwayLabels } from '../deployments/docker-names.js';
 import { environmentName } from '../deployments/deployment-request.js';
 import type { EnvironmentHooks } from './environment-hooks.js';
-import { ownedBy } from './ownership.js';
+import { environmentByIdOrName, ownedBy } from './ownership.js';
 import { removeVolumeWithRetry } from './volume-removal.js';
 
 export interface EnvironmentDependencies {
@@ -71,7 +71,7 @@ export class EnvironmentUseCases {
   /** Looks an environment up by id or, for chat commands, by name. */
   async find(principal: Principal, idOrName: string) {
     const environment = await this.deps.db.environment.findFirst({
-      where: { ...ownedBy(principal), OR: [{ id: idOrName }, { userId: principal.userId, name: idOrName }] },
+      where: environmentByIdOrName(principal, idOrName),
     });
     if (!environment) throw notFound('Environment', { details: { environment: idOrName } });
     return environment;

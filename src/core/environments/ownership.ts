@@ -8,3 +8,12 @@ import { hasScope, type Principal } from '../principal.js';
 export function ownedBy(principal: Principal): { userId?: string } {
   return principal.role === 'ADMIN' && hasScope(principal, 'ADMIN') ? {} : { userId: principal.userId };
 }
+
+/**
+ * The `where` filter for an environment named by id or, as chat commands do,
+ * by name: ids follow `ownedBy`, names are looked up among the principal's
+ * own environments only (names are unique per user, not across users).
+ */
+export function environmentByIdOrName(principal: Principal, idOrName: string) {
+  return { ...ownedBy(principal), OR: [{ id: idOrName }, { userId: principal.userId, name: idOrName }] };
+}
