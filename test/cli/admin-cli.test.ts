@@ -11,7 +11,8 @@ import { seedDeployment } from '../metrics/seed.js';
 import { TEST_REDIS_URL } from '../support/services.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { startFakeRegistry } from '../ops/fake-registry.js';
-import { startPebble } from './pebble-directory.js';
+import { freeTcpPort } from '../support/free-port.js';
+import { PEBBLE_LISTENER_CA, startPebble, type TestPebble } from '../support/pebble.js';
 
 const run = promisify(execFile);
 
@@ -22,13 +23,13 @@ function captureIo(): CliIo & { out_: string[]; err_: string[] } {
 }
 
 let database: TestDatabase;
-let pebble: Awaited<ReturnType<typeof startPebble>>;
+let pebble: TestPebble;
 let dirs: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   database = await createTestDatabase('cli');
-  pebble = await startPebble();
+  pebble = await startPebble({ httpPort: await freeTcpPort() });
   dirs = await mkdtemp(join(tmpdir(), 'rw-doctor-'));
   env = {
     LOG_LEVEL: 'silent',
@@ -38,7 +39,7 @@ beforeAll(async () => {
     NGINX_CERTS_DIR: join(dirs, 'certs'),
     NGINX_ACME_WEBROOT: join(dirs, 'webroot'),
     ACME_DIRECTORY_URL: pebble.directoryUrl,
-    ACME_CA_CERT: pebble.caCertPath,
+    ACME_CA_CERT: PEBBLE_LISTENER_CA,
     ACME_EMAIL: 'ops@example.test',
     PUBLIC_URL: 'https://runway.example.test',
     TELEGRAM_BOT_TOKEN: '123:abc',

@@ -11,17 +11,10 @@ import { createNginxRenderer } from '../../src/nginx/nginx-renderer.js';
 import { COMMON_FILE_NAME, siteFileName } from '../../src/nginx/site-spec.js';
 import { EDGE_LABEL, reloadEdgeContainers } from '../../src/ops/edge-nginx.js';
 import { PROJECT_ROOT } from '../../src/version.js';
+import { freeTcpPort } from '../support/free-port.js';
 import { TEST_DOCKER_SOCKET, TEST_IMAGE } from '../support/services.js';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * The edge config of the image, with its fixed paths and ports moved into a
@@ -44,7 +37,7 @@ describe('edge Nginx config (deploy/edge)', () => {
     api = createServer((req, res) => res.end(JSON.stringify({ path: req.url, forwardedFor: req.headers['x-forwarded-for'] ?? null })));
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     apiPort = (api.address() as AddressInfo).port;
-    httpPort = await freePort();
+    httpPort = await freeTcpPort();
     const main = (await readFile(join(PROJECT_ROOT, 'deploy/edge/nginx.conf'), 'utf8'))
       .replaceAll('/tmp/', `${dir}/run/`)
       .replaceAll('/etc/runway-edge/', `${dir}/`)
@@ -61,7 +54,7 @@ describe('edge Nginx config (deploy/edge)', () => {
       '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')]);
     await chmod(join(dir, 'key.pem'), 0o600);
     await run('chown', ['nobody', join(dir, 'key.pem')]);
-    const settings = { httpListen: `127.0.0.1:${httpPort}`, httpsListen: `127.0.0.1:${await freePort()}`, acmeWebroot: join(dir, 'webroot') };
+    const settings = { httpListen: `127.0.0.1:${httpPort}`, httpsListen: `127.0.0.1:${await freeTcpPort()}`, acmeWebroot: join(dir, 'webroot') };
     const site = { id: 'dom1', hostname: 'shop.example.test', upstreams: [{ host: '127.0.0.1', port: apiPort }], tls: { certificatePath: join(dir, 'cert.pem'), keyPath: join(dir, 'key.pem') } };
     await writeFile(join(dir, 'sites', siteFileName(site.hostname)), renderer.renderSite(site, settings));
   });
