@@ -18,18 +18,10 @@ import { registerQueueDepth, watchWorker } from '../../src/metrics/queue-metrics
 import { RunwayMetrics } from '../../src/metrics/runway-metrics.js';
 import { TEST_REDIS_URL } from '../support/services.js';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '../support/test-database.js';
+import { promSample } from './prom-text.js';
 import { seedDeployment } from './seed.js';
 
 const logger = createLogger({ level: 'silent' });
-
-/** The value of one sample line, e.g. `runway_deployments{state="RUNNING"}`. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) return Number(line.split(' ').pop());
-  }
-  return undefined;
-}
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -41,8 +33,8 @@ describe('RunwayMetrics', () => {
     const first = new RunwayMetrics({ processMetrics: true });
     const second = new RunwayMetrics({ processMetrics: true });
     first.recordHttpRequest({ method: 'GET', route: '/x', status: 200, durationSeconds: 0.01 });
-    expect(sample((await first.render()).body, 'runway_http_requests_total', { route: '/x' })).toBe(1);
-    expect(sample((await second.render()).body, 'runway_http_requests_total', { route: '/x' })).toBeUndefined();
+    expect(promSample((await first.render()).body, 'runway_http_requests_total', { route: '/x' })).toBe(1);
+    expect(promSample((await second.render()).body, 'runway_http_requests_total', { route: '/x' })).toBeUndefined();
     expect((await second.render()).body).toContain('runway_process_resident_memory_bytes');
   });
 
@@ -51,9 +43,9 @@ describe('RunwayMetrics', () => {
     metrics.recordNotification({ channel: 'telegram', ok: true, latencySeconds: 0.2 });
     metrics.recordNotification({ channel: 'telegram', ok: false });
     const text = (await metrics.render()).body;
-    expect(sample(text, 'runway_notifications_total', { channel: 'telegram', outcome: 'sent' })).toBe(1);
-    expect(sample(text, 'runway_notifications_total', { channel: 'telegram', outcome: 'failed' })).toBe(1);
-    expect(sample(text, 'runway_notification_latency_seconds_count', { channel: 'telegram' })).toBe(1);
+    expect(promSample(text, 'runway_notifications_total', { channel: 'telegram', outcome: 'sent' })).toBe(1);
+    expect(promSample(text, 'runway_notifications_total', { channel: 'telegram', outcome: 'failed' })).toBe(1);
+    expect(promSample(text, 'runway_notification_latency_seconds_count', { channel: 'telegram' })).toBe(1);
   });
 });
 
@@ -96,10 +88,10 @@ describe('HTTP metrics and GET /metrics', () => {
     await fetch(`${url}/things/abc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
     await fetch(`${url}/things/abc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ a: 'x'.repeat(20_000) }) });
     const text = (await metrics.render()).body;
-    expect(sample(text, 'runway_http_requests_total', { route: '/things/:id', status: '200' })).toBe(2);
-    expect(sample(text, 'runway_http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
-    expect(sample(text, 'runway_http_requests_total', { method: 'POST', route: 'other', status: '400' })).toBe(1);
-    expect(sample(text, 'runway_http_requests_total', { method: 'POST', route: 'other', status: '413' })).toBe(1);
+    expect(promSample(text, 'runway_http_requests_total', { route: '/things/:id', status: '200' })).toBe(2);
+    expect(promSample(text, 'runway_http_requests_total', { route: 'unmatched', status: '404' })).toBe(1);
+    expect(promSample(text, 'runway_http_requests_total', { method: 'POST', route: 'other', status: '400' })).toBe(1);
+    expect(promSample(text, 'runway_http_requests_total', { method: 'POST', route: 'other', status: '413' })).toBe(1);
     expect(text).not.toContain('abc');
     expect(text).not.toContain('secret');
   });
@@ -149,9 +141,9 @@ describe('metrics from PostgreSQL, Redis and BullMQ', () => {
     });
     await database.db.certificate.create({ data: { id: nanoid(), domainId: domain.id, status: 'VALID', expiresAt } });
     const text = (await metrics.render()).body;
-    expect(sample(text, 'runway_deployments', { state: 'RUNNING' })).toBe(1);
-    expect(sample(text, 'runway_deployments', { state: 'FAILED' })).toBe(1);
-    expect(sample(text, 'runway_certificate_expiry_timestamp_seconds', { hostname: 'shop.example.test' })).toBe(expiresAt.getTime() / 1000);
+    expect(promSample(text, 'runway_deployments', { state: 'RUNNING' })).toBe(1);
+    expect(promSample(text, 'runway_deployments', { state: 'FAILED' })).toBe(1);
+    expect(promSample(text, 'runway_certificate_expiry_timestamp_seconds', { hostname: 'shop.example.test' })).toBe(expiresAt.getTime() / 1000);
   });
 
   it('counts a failing collector instead of failing the scrape', async () => {
@@ -160,7 +152,7 @@ describe('metrics from PostgreSQL, Redis and BullMQ', () => {
     await metrics.render();
     // Collectors run concurrently within one scrape, so the failure shows from the next one.
     const text = (await metrics.render()).body;
-    expect(sample(text, 'runway_metrics_collect_errors_total', { collector: 'runway_broken' })).toBe(1);
+    expect(promSample(text, 'runway_metrics_collect_errors_total', { collector: 'runway_broken' })).toBe(1);
   });
 
   it('turns deployment events into transition counts and durations, each event once across consumers', async () => {
@@ -183,7 +175,7 @@ describe('metrics from PostgreSQL, Redis and BullMQ', () => {
 
     const total = async (name: string, labels: Record<string, string>) => {
       let sum = 0;
-      for (const metrics of [one, two]) sum += sample((await metrics.render()).body, name, labels) ?? 0;
+      for (const metrics of [one, two]) sum += promSample((await metrics.render()).body, name, labels) ?? 0;
       return sum;
     };
     await expect.poll(() => total('runway_deployment_duration_seconds_count', { outcome: 'RUNNING', source: 'IMAGE' }), { timeout: 5_000 }).toBe(1);
@@ -203,19 +195,19 @@ describe('metrics from PostgreSQL, Redis and BullMQ', () => {
     await queue.add('slow', {}, { delay: 60_000 });
     await queue.add('quick', {});
     await queue.add('quick', {});
-    expect(sample((await metrics.render()).body, 'runway_queue_jobs', { queue: 'metrics-test', state: 'waiting' })).toBe(2);
+    expect(promSample((await metrics.render()).body, 'runway_queue_jobs', { queue: 'metrics-test', state: 'waiting' })).toBe(2);
 
     const worker = new Worker('metrics-test', async (job) => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       if (job.name === 'quick' && job.id === '3') throw new Error('boom');
     }, { connection, prefix });
     watchWorker(metrics, worker);
-    await expect.poll(async () => sample((await metrics.render()).body, 'runway_queue_job_duration_seconds_count', { name: 'quick', outcome: 'completed' }), { timeout: 10_000 }).toBe(1);
-    await expect.poll(async () => sample((await metrics.render()).body, 'runway_queue_job_duration_seconds_count', { name: 'quick', outcome: 'failed' }), { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => promSample((await metrics.render()).body, 'runway_queue_job_duration_seconds_count', { name: 'quick', outcome: 'completed' }), { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => promSample((await metrics.render()).body, 'runway_queue_job_duration_seconds_count', { name: 'quick', outcome: 'failed' }), { timeout: 10_000 }).toBe(1);
     const text = (await metrics.render()).body;
-    expect(sample(text, 'runway_queue_job_duration_seconds_sum', { name: 'quick', outcome: 'completed' })).toBeGreaterThanOrEqual(0.04);
-    expect(sample(text, 'runway_queue_jobs', { queue: 'metrics-test', state: 'delayed' })).toBe(1);
-    expect(sample(text, 'runway_queue_jobs', { queue: 'metrics-test', state: 'failed' })).toBe(1);
+    expect(promSample(text, 'runway_queue_job_duration_seconds_sum', { name: 'quick', outcome: 'completed' })).toBeGreaterThanOrEqual(0.04);
+    expect(promSample(text, 'runway_queue_jobs', { queue: 'metrics-test', state: 'delayed' })).toBe(1);
+    expect(promSample(text, 'runway_queue_jobs', { queue: 'metrics-test', state: 'failed' })).toBe(1);
     await worker.close();
     await queue.obliterate({ force: true });
     await queue.close();

@@ -8,6 +8,7 @@ import { createUserWithKey, type UserWithKey } from '../support/api-keys.js';
 import { startRunway, type RunwayInstance } from '../support/runway-instance.js';
 import { TEST_DOCKER_SOCKET } from '../support/services.js';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '../support/test-database.js';
+import { apiCall } from './api-client.js';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.js';
 
 /**
@@ -46,10 +47,7 @@ async function runwayWith(env: Record<string, string>) {
   }, 'all');
   instances.push(runway);
   const user: UserWithKey = await createUserWithKey(database.db, { scopes: ['ENVIRONMENTS_WRITE', 'DEPLOYMENTS_WRITE', 'DEPLOYMENTS_READ'] });
-  const call = async (path: string, body: unknown) => {
-    const response = await fetch(`${runway.url}${path}`, { method: 'POST', headers: { 'x-api-key': user.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
+  const call = (path: string, body: unknown) => apiCall(runway.url, user.apiKey, 'POST', path, body);
   const environment = await call('/environments', { name: 'reg' });
   expect(environment.status).toBe(201);
   const deploy = async () => {

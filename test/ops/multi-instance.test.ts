@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithKey, type UserWithKey } from '../support/api-keys.js';
 import { TEST_DOCKER_SOCKET, TEST_IMAGE, TEST_REDIS_URL } from '../support/services.js';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '../support/test-database.js';
+import { promSum } from '../metrics/prom-text.js';
+import { apiCall } from './api-client.js';
 import { spawnRunway, type RunwayProcess } from './runway-process.js';
 
 /**
@@ -26,23 +28,6 @@ let workers: RunwayProcess[];
 const lockAcquisitions: { job: string; at: number }[] = [];
 let subscriber: Redis;
 let previousKeyspaceEvents = '';
-
-async function call(base: string, key: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'x-api-key': key, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, any>) : {}, headers: response.headers };
-}
-
-function metricSum(text: string, name: string, labels: Record<string, string>): number {
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
-}
 
 beforeAll(async () => {
   database = await createTestDatabase('multi');
@@ -108,7 +93,7 @@ describe('two API processes and two workers on one database and Redis', () => {
 
   it('shares the deployment rate limit, and processes every deployment exactly once', async () => {
     deployer = await createUserWithKey(database.db, { scopes: [...ALL_SCOPES] });
-    const created = await call(apis[0]!.url, deployer.apiKey, 'POST', '/environments', { name: 'multi' });
+    const created = await apiCall(apis[0]!.url, deployer.apiKey, 'POST', '/environments', { name: 'multi' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     environmentId = created.body.id as string;
 
@@ -116,7 +101,7 @@ describe('two API processes and two workers on one database and Redis', () => {
     const answers = [];
     for (let i = 0; i < 6; i += 1) {
       answers.push(
-        await call(apis[i % 2]!.url, deployer.apiKey, 'POST', '/deployments', {
+        await apiCall(apis[i % 2]!.url, deployer.apiKey, 'POST', '/deployments', {
           environmentId, image: TEST_IMAGE.split(':')[0], tag: '1', name: `svc${i}`, command: 'sleep 3600',
         }),
       );
@@ -141,13 +126,13 @@ describe('two API processes and two workers on one database and Redis', () => {
     }
     // ...and one completed job in total across the two workers' own metrics.
     const scrapes = await Promise.all(workers.map((w) => fetch(`${w.url}/metrics`).then((r) => r.text())));
-    const completed = scrapes.map((text) => metricSum(text, 'runway_queue_job_duration_seconds_count', { queue: 'deployments', outcome: 'completed' }));
+    const completed = scrapes.map((text) => promSum(text, 'runway_queue_job_duration_seconds_count', { queue: 'deployments', outcome: 'completed' }));
     expect(completed.reduce((a, b) => a + b, 0)).toBe(5);
     // Deployment events are counted once across the installation too (one consumer group).
     await expect
       .poll(async () => {
         const texts = await Promise.all(workers.map((w) => fetch(`${w.url}/metrics`).then((r) => r.text())));
-        return texts.reduce((sum, text) => sum + metricSum(text, 'runway_deployment_transitions_total', { state: 'RUNNING' }), 0);
+        return texts.reduce((sum, text) => sum + promSum(text, 'runway_deployment_transitions_total', { state: 'RUNNING' }), 0);
       }, { timeout: 10_000 })
       .toBe(5);
   });
@@ -155,11 +140,11 @@ describe('two API processes and two workers on one database and Redis', () => {
   it('refuses a key revoked through one API on the other at the next request', async () => {
     const holder = await createUserWithKey(database.db, { scopes: ['DEPLOYMENTS_READ'] });
     // Warm the second instance's verified-key cache first: revocation must beat the cache.
-    expect((await call(apis[1]!.url, holder.apiKey, 'GET', '/auth/keys')).status).toBe(200);
-    expect((await call(apis[1]!.url, holder.apiKey, 'GET', '/auth/keys')).status).toBe(200);
-    const revoked = await call(apis[0]!.url, holder.apiKey, 'POST', '/auth/revoke', { keyId: holder.keyId });
+    expect((await apiCall(apis[1]!.url, holder.apiKey, 'GET', '/auth/keys')).status).toBe(200);
+    expect((await apiCall(apis[1]!.url, holder.apiKey, 'GET', '/auth/keys')).status).toBe(200);
+    const revoked = await apiCall(apis[0]!.url, holder.apiKey, 'POST', '/auth/revoke', { keyId: holder.keyId });
     expect(revoked.status).toBe(200);
-    const after = await call(apis[1]!.url, holder.apiKey, 'GET', '/auth/keys');
+    const after = await apiCall(apis[1]!.url, holder.apiKey, 'GET', '/auth/keys');
     expect(after.status).toBe(401);
     expect(after.body.error.code).toBe('UNAUTHORIZED');
   });
@@ -167,7 +152,7 @@ describe('two API processes and two workers on one database and Redis', () => {
   it('shares the general request limit across instances', async () => {
     const caller = await createUserWithKey(database.db, { scopes: ['ENVIRONMENTS_READ'] });
     const statuses: number[] = [];
-    for (let i = 0; i < 24; i += 1) statuses.push((await call(apis[i % 2]!.url, caller.apiKey, 'GET', '/environments')).status);
+    for (let i = 0; i < 24; i += 1) statuses.push((await apiCall(apis[i % 2]!.url, caller.apiKey, 'GET', '/environments')).status);
     // RATE_LIMIT_MAX=20 per key and window, counted in Redis: 20 pass in total, not 20 per instance.
     expect(statuses.filter((s) => s === 200)).toHaveLength(20);
     expect(statuses.slice(20)).toEqual([429, 429, 429, 429]);
@@ -187,7 +172,7 @@ describe('two API processes and two workers on one database and Redis', () => {
   });
 
   it('cleans up through either API', async () => {
-    const removed = await call(apis[1]!.url, deployer.apiKey, 'DELETE', `/environments/${environmentId}`);
+    const removed = await apiCall(apis[1]!.url, deployer.apiKey, 'DELETE', `/environments/${environmentId}`);
     expect([200, 202, 204]).toContain(removed.status);
   });
 });

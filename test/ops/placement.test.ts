@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithKey, type UserWithKey } from '../support/api-keys.js';
 import { startRunway, type RunwayInstance } from '../support/runway-instance.js';
+import { apiCall } from './api-client.js';
 import { TEST_DOCKER_SOCKET, TEST_IMAGE } from '../support/services.js';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '../support/test-database.js';
 
@@ -17,14 +18,7 @@ let user: UserWithKey;
 let environmentId: string;
 let dir: string;
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${runway.url}${path}`, {
-    method,
-    headers: { 'x-api-key': user.apiKey, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: response.status, body: (await response.json().catch(() => ({}))) as Record<string, any> };
-}
+const call = (method: string, path: string, body?: unknown) => apiCall(runway.url, user.apiKey, method, path, body);
 
 async function finalState(deploymentId: string) {
   let row;
