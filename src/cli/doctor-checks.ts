@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { Agent, request } from 'node:https';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { Config } from '../config/config.js';
 import { parseDatabaseUrl } from '../db/database-url.js';
+import { readCaCert } from '../https/https-module.js';
+import { parseNginxArgs } from '../nginx/nginx-process.js';
 
 const run = promisify(execFile);
 
@@ -163,7 +165,7 @@ async function canCreateOrWrite(dir: string): Promise<boolean> {
 
 /** The Nginx binary answers, its whole configuration passes `nginx -t`, and Runway can write its directories. */
 export async function checkNginx(config: Config): Promise<DoctorResult[]> {
-  const args = config.NGINX_ARGS.split(/\s+/).filter(Boolean);
+  const args = parseNginxArgs(config.NGINX_ARGS);
   try {
     const { stderr } = await run(config.NGINX_BIN, ['-v'], { timeout: 10_000 });
     const results = [ok('nginx', stderr.trim() || config.NGINX_BIN)];
@@ -183,11 +185,6 @@ export async function checkNginx(config: Config): Promise<DoctorResult[]> {
   } catch (error) {
     return [fail('nginx', `${config.NGINX_BIN}: ${(error as Error).message}`, 'install Nginx (apt-get install nginx-light) or set NGINX_BIN')];
   }
-}
-
-async function readCaCert(value: string | undefined): Promise<string | undefined> {
-  if (!value) return undefined;
-  return value.includes('-----BEGIN') ? value : readFile(value, 'utf8');
 }
 
 function getJson(url: string, ca: string | undefined): Promise<{ status: number; body: unknown }> {
@@ -214,7 +211,7 @@ function getJson(url: string, ca: string | undefined): Promise<{ status: number;
 export async function checkAcme(config: Config): Promise<DoctorResult[]> {
   const results: DoctorResult[] = [];
   try {
-    const { status, body } = await getJson(config.ACME_DIRECTORY_URL, await readCaCert(config.ACME_CA_CERT));
+    const { status, body } = await getJson(config.ACME_DIRECTORY_URL, readCaCert(config.ACME_CA_CERT));
     const directory = body as Record<string, unknown> | undefined;
     if (status !== 200 || !directory?.newNonce || !directory.newAccount || !directory.newOrder) {
       results.push(fail('acme', `${config.ACME_DIRECTORY_URL} answered ${status} without an ACME directory`, 'set ACME_DIRECTORY_URL to the CA\'s directory URL'));
