@@ -38,7 +38,9 @@ export function redactToken(text: string, token: string | undefined): string {
 
 /** An error as bots log it (`{ err: redactedError(error, token) }`): its message only, the token removed. */
 export function redactedError(error: unknown, token: string | undefined): { message: string } {
-  return { message: redactToken((error as Error).message, token) };
+  // Libraries sometimes throw non-Error values; logging one must not throw in turn.
+  const message = error instanceof Error ? error.message : String(error);
+  return { message: redactToken(message, token) };
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -52,3 +52,12 @@ describe('chat error handling', () => {
     expect(lines.join('\n')).not.toContain('SECRET');
   });
 });
+
+describe('redactedError', () => {
+  it('removes the bot token from Error messages and from thrown non-Error values', async () => {
+    const { redactedError } = await import('../../src/notify/chat-sender.js');
+    expect(redactedError(new Error('GET /bot123:SECRET/getMe failed'), '123:SECRET')).toEqual({ message: 'GET /bot[redacted]/getMe failed' });
+    expect(redactedError('raw 123:SECRET string', '123:SECRET')).toEqual({ message: 'raw [redacted] string' });
+    expect(redactedError(undefined, '123:SECRET')).toEqual({ message: 'undefined' });
+  });
+});
