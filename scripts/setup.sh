@@ -177,7 +177,7 @@ if [ "${RUNWAY_SETUP_NO_START:-0}" != "1" ]; then
     log "starting Runway (log: $LOG_DIR/runway.log)"
     setsid node dist/main.js all >>"$LOG_DIR/runway.log" 2>&1 < /dev/null &
     echo $! >"$pidfile"
-    wait_for "Runway on port ${PORT:-3000}" 60 curl -fsS -o /dev/null "http://127.0.0.1:${PORT:-3000}/health"
+    wait_for "Runway on port ${PORT:-3000}" 60 curl -fs -o /dev/null "http://127.0.0.1:${PORT:-3000}/health"
   fi
   log "Runway is up: http://127.0.0.1:${PORT:-3000}/ (docs at /api/docs)"
 fi
