@@ -85,11 +85,9 @@ describe('DockerodeSwarmGateway against the engine', () => {
     // CAP_CHOWN is bit 0: nothing but it may be effective.
     expect(status.find((line) => line.startsWith('CapEff:'))?.split(/\s+/)[1]).toBe('0000000000000001');
     expect(status.find((line) => line.startsWith('CapBnd:'))?.split(/\s+/)[1]).toBe('0000000000000001');
-    const info = (await docker.info()) as { SecurityOptions?: string[] };
-    const version = await docker.version();
-    const enforced = Number(version.ApiVersion.split('.')[1]) >= 44 || (info.SecurityOptions ?? []).some((option) => option.includes('no-new-privileges'));
-    // no-new-privileges holds wherever the engine can enforce it (API >= 1.44 or the daemon option); see the report.
-    expect(status.find((line) => line.startsWith('NoNewPrivs:'))?.split(/\s+/)[1]).toBe(enforced ? '1' : '0');
+    // Engine API 1.41 ignores the service's no-new-privileges flag, so set-up
+    // enforces it in the daemon (daemon.json); either way it must hold.
+    expect(status.find((line) => line.startsWith('NoNewPrivs:'))?.split(/\s+/)[1]).toBe('1');
   });
 
   it('publishes a host-mode port and updates such a service stop-first', async () => {
