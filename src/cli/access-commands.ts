@@ -78,14 +78,17 @@ async function resolveUserId(values: ReturnType<typeof parse>['values'], db: Dat
 
 /** `runway keys list|revoke`. */
 async function keys(args: string[], deps: CommandDeps): Promise<number> {
-  const { values, positionals } = parse(args);
-  const [action, keyId] = positionals;
-  if (action === 'revoke') {
-    if (!keyId || !KEY_ID_PATTERN.test(keyId) || positionals.length > 2) throw new CommandLineError('give one 16-character key id');
+  if (args[0] === 'revoke') {
+    // Taken verbatim, not through parseArgs: nanoid key ids may begin with '-'.
+    const keyId = args[1] === '--' ? args[2] : args[1];
+    const extra = args.length - (args[1] === '--' ? 3 : 2);
+    if (!keyId || !KEY_ID_PATTERN.test(keyId) || extra > 0) throw new CommandLineError('give one 16-character key id');
     const revoked = await deps.access.revokeKey(OPERATOR, keyId);
     deps.io.out(`revoked ${revoked.keyId} at ${revoked.revokedAt?.toISOString()}`);
     return 0;
   }
+  const { values, positionals } = parse(args);
+  const [action] = positionals;
   if (action !== 'list' || positionals.length > 1) throw new CommandLineError(`unknown keys command: ${positionals.join(' ') || '(none)'}`);
   const list = await deps.access.listKeys(OPERATOR, { userId: await resolveUserId(values, deps.db) });
   const rows = list.map((key) => [key.keyId, key.status, key.scopes.join(','), key.createdAt.toISOString(), key.expiresAt?.toISOString() ?? '-', key.lastUsedAt?.toISOString() ?? '-']);

@@ -71,6 +71,16 @@ describe('operator CLI', () => {
     expect((await fetch(`${runway.url}/auth/keys`, { headers: { 'x-api-key': issued.apiKey } })).status).toBe(401);
   });
 
+  it('revokes a key whose id begins with a dash (nanoid ids may)', async () => {
+    const made = await cli('magic-link', '--discord-id', '778');
+    const issued = await redeem(made.out[0] ?? '');
+    const dashed = `-${issued.keyId.slice(1)}`;
+    await t.db.apiKey.update({ where: { keyId: issued.keyId }, data: { keyId: dashed } });
+    const revoked = await cli('keys', 'revoke', dashed);
+    expect(revoked).toMatchObject({ code: 0, out: [expect.stringContaining(`revoked ${dashed}`)] });
+    expect((await t.db.apiKey.findUniqueOrThrow({ where: { keyId: dashed } })).revokedAt).toBeInstanceOf(Date);
+  });
+
   it('refuses bad command lines with exit code 2 and unknown keys or scopes with 1, changing nothing', async () => {
     expect((await cli('magic-link')).code).toBe(2);
     expect((await cli('magic-link', '--telegram-id', '1', '--discord-id', '2')).code).toBe(2);
