@@ -156,6 +156,18 @@ export class DockerodeSwarmGateway implements SwarmGateway {
     }
   }
 
+  async restartService(nameOrId: string): Promise<void> {
+    const service = await this.inspectEngineService(nameOrId);
+    if (!service?.Spec) throw new SwarmError('NOT_FOUND', `service ${nameOrId} not found`, { statusCode: 404 });
+    const template = service.Spec.TaskTemplate ?? {};
+    const spec = { ...service.Spec, TaskTemplate: { ...template, ForceUpdate: (template.ForceUpdate ?? 0) + 1 } };
+    try {
+      await this.docker.getService(service.ID).update({ _query: { version: service.Version?.Index }, _body: spec });
+    } catch (error) {
+      throw toSwarmError(error, `restart service ${nameOrId}`);
+    }
+  }
+
   async listTasks(serviceId: string): Promise<TaskState[]> {
     let tasks: EngineTask[];
     try {

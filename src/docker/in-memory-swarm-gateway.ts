@@ -153,6 +153,14 @@ export class InMemorySwarmGateway implements SwarmGateway {
     record.updateMessage = 'manually requested rollback';
   }
 
+  async restartService(nameOrId: string): Promise<void> {
+    this.checkEngine();
+    const record = this.findService(nameOrId);
+    if (!record) throw new SwarmError('NOT_FOUND', `service ${nameOrId} not found`, { statusCode: 404 });
+    this.advance(record);
+    this.replaceSpec(record, record.spec, Date.now(), 'updating');
+  }
+
   async listTasks(serviceId: string): Promise<TaskState[]> {
     this.checkEngine();
     const record = this.findService(serviceId);

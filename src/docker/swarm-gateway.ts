@@ -162,6 +162,8 @@ export interface SwarmGateway {
    * "roll back to version N", deploy N's spec with ensureService instead.
    */
   rollbackService(nameOrId: string): Promise<void>;
+  /** Replaces the service's tasks with fresh ones of its current spec (Swarm's ForceUpdate). */
+  restartService(nameOrId: string): Promise<void>;
   /** Newest first; [] for an unknown service. Health comes from the container where a check exists. */
   listTasks(serviceId: string): Promise<TaskState[]>;
   imageExists(reference: string): Promise<boolean>;

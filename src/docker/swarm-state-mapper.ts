@@ -13,7 +13,7 @@ interface EngineService {
     Name?: string;
     Labels?: Record<string, string>;
     Mode?: { Replicated?: { Replicas?: number } };
-    TaskTemplate?: { ContainerSpec?: { Image?: string } };
+    TaskTemplate?: { ContainerSpec?: { Image?: string }; ForceUpdate?: number };
     EndpointSpec?: { Ports?: { TargetPort?: number; PublishedPort?: number; Protocol?: string }[] };
   };
   PreviousSpec?: unknown;

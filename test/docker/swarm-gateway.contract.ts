@@ -225,6 +225,21 @@ export function describeSwarmGatewayContract(name: string, createSubject: () => 
         await gateway.removeService(first.name);
       });
 
+      it('restartService replaces the running task with a fresh one of the same spec', async () => {
+        const spec = specFor('restart');
+        const created = await gateway.ensureService(spec);
+        await settle(gateway, spec.name, deploymentOf(spec));
+        const before = (await gateway.listTasks(created.id)).find((task) => task.desiredState === 'running');
+        await gateway.restartService(spec.name);
+        const after = await waitFor(async () => {
+          const task = (await gateway.listTasks(created.id)).find((t) => t.desiredState === 'running' && t.state === 'running');
+          return task && task.id !== before?.id ? task : undefined;
+        }, 30_000, 'a fresh task after restartService');
+        expect(after.labels[LABELS.deployment]).toBe(deploymentOf(spec));
+        await expect(gateway.restartService('rw-no-such-service')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await gateway.removeService(spec.name);
+      });
+
       it('rolls a failing update back, and the previous version keeps running', async () => {
         const good = specFor('shop');
         await gateway.ensureService(good);

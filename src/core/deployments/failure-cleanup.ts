@@ -69,11 +69,36 @@ export class FailureCleanup {
     const deadline = Date.now() + this.swarmRollbackWaitMs;
     for (;;) {
       const service = await this.gateway.inspectService(swarmName);
-      if (!service || service.labels[LABELS.deployment] !== deploymentId) return;
-      if (service.updateState?.startsWith('rollback')) return;
+      if (!service) return;
+      // A rollback swaps the labels back at once, so look at it before them.
+      if (service.updateState?.startsWith('rollback')) return this.seeRollbackThrough(service.id, deploymentId);
+      if (service.labels[LABELS.deployment] !== deploymentId) return;
       if (Date.now() >= deadline || service.updateState === 'paused' || service.updateState === 'completed') {
         this.logger.info({ deploymentId, updateState: service.updateState }, 'rolling the service back to the version that served');
         await this.gateway.rollbackService(service.id);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  /**
+   * Swarm's stop-first rollback can deadlock with a host-mode port: the
+   * restart policy re-creates a task of the failed version that never gets
+   * the port (the rolled-back task reserved it), and the updater waits forever
+   * for that pending task to stop before it starts the previous version
+   * (reproduced with the plain docker CLI on Engine 20.10). Replacing the
+   * tasks of the now-restored spec frees it at once.
+   */
+  private async seeRollbackThrough(serviceId: string, deploymentId: string): Promise<void> {
+    const deadline = Date.now() + this.swarmRollbackWaitMs;
+    while (Date.now() < deadline) {
+      const service = await this.gateway.inspectService(serviceId);
+      if (!service || service.updateState !== 'rollback_started') return;
+      const tasks = await this.gateway.listTasks(serviceId);
+      if (tasks.some((task) => task.desiredState === 'shutdown' && task.state === 'pending')) {
+        this.logger.warn({ deploymentId }, 'Swarm rollback stuck behind a pending task; replacing the tasks of the restored version');
+        await this.gateway.restartService(serviceId);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
