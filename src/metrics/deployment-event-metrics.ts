@@ -1,6 +1,6 @@
-import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/prisma.js';
+import { EventGroupConsumer } from '../events/event-group-consumer.js';
 import type { RedisEventStream } from '../events/redis-event-stream.js';
 import type { RunwayEvent } from '../events/runway-event.js';
 import type { Logger } from '../logging/logger.js';
@@ -27,42 +27,24 @@ export interface DeploymentEventMetricsOptions {
 
 /** Turns deployment events into transition counts, state durations and end-to-end durations. */
 export class DeploymentEventMetrics {
-  private running = false;
-  private loop?: Promise<void>;
-  private readonly consumer: string;
+  private readonly consumer: EventGroupConsumer;
 
   constructor(private readonly options: DeploymentEventMetricsOptions) {
-    this.consumer = options.consumer ?? `${hostname()}-${process.pid}`;
+    const { events, redis, logger, consumer, blockMs } = options;
+    this.consumer = new EventGroupConsumer(
+      { events, redis, logger, consumer, blockMs, group: METRICS_CONSUMER_GROUP, what: 'deployment metrics: reading events' },
+      async (batch) => {
+        for (const { event } of batch) if (event.type === 'deployment.state') await this.observe(event);
+      },
+    );
   }
 
-  async start(): Promise<void> {
-    await this.options.events.ensureGroup(METRICS_CONSUMER_GROUP);
-    this.running = true;
-    this.loop = this.run();
+  start(): Promise<void> {
+    return this.consumer.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    // Ends a blocked XREADGROUP at once instead of waiting out its block time.
-    this.options.redis.disconnect();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    const { events, redis, logger } = this.options;
-    while (this.running) {
-      try {
-        const batch = await events.read(redis, METRICS_CONSUMER_GROUP, this.consumer, { blockMs: this.options.blockMs ?? 5_000 });
-        for (const delivered of batch) {
-          if (delivered.event.type === 'deployment.state') await this.observe(delivered.event);
-        }
-        await events.ack(METRICS_CONSUMER_GROUP, batch.map((delivered) => delivered.id));
-      } catch (error) {
-        if (!this.running) return;
-        logger.warn({ err: error }, 'deployment metrics: reading events failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-      }
-    }
+  stop(): Promise<void> {
+    return this.consumer.stop();
   }
 
   /** Public for tests: records one event. */
